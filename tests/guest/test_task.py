@@ -1,0 +1,42 @@
+"""A process's own state across checkpoint and restart: execution, registers
+and FPU, interrupted syscalls, signals."""
+
+from crlib import Workload, checkpoint_restart
+
+
+def restored_verdict(wl, image):
+    wl.wait_ready()
+    pid = checkpoint_restart(wl, image)
+    return wl.verdict(pid)
+
+
+def test_counter_keeps_counting(image):
+    wl = Workload("counter")
+    wl.wait_line("count 4194304")
+    code, log = restored_verdict(wl, image)
+    assert code == 0 and "PASS" in log, log
+
+
+def test_fpu_and_registers_mid_computation(image):
+    wl = Workload("fpu")
+    code, log = restored_verdict(wl, image)
+    assert code == 0 and "PASS" in log, log
+
+
+def test_signals_handlers_mask_and_queue(image):
+    code, log = restored_verdict(Workload("signals"), image)
+    assert code == 0 and "PASS" in log, log
+
+
+def test_nanosleep_resumes(image):
+    wl = Workload("sleep", "4")
+    wl.wait_ready()
+    pid = checkpoint_restart(wl, image)
+    from crlib import wait_pid
+    code = wait_pid(pid, 60, "the restored sleeper to wake")
+    assert code == 0 and "PASS" in wl.log(), wl.log()
+
+
+def test_blocked_read_resumes(image):
+    code, log = restored_verdict(Workload("blocked_read"), image)
+    assert code == 0 and "PASS" in log, log

@@ -1,0 +1,117 @@
+"""cr-tool and the syscalls as a user meets them: permissions, repeated
+checkpoints, damaged images, busy pids and pid namespaces."""
+
+import os
+import signal
+
+from crlib import (Workload, checkpoint, checkpoint_restart, cr, restart_detached, wait_for,
+                   wait_pid)
+
+NOBODY = 65534
+
+
+def test_checkpoint_of_another_users_process_is_eperm():
+    import tempfile
+    from pathlib import Path
+    wl = Workload("counter")
+    wl.wait_ready()
+    tmp_path = Path(tempfile.mkdtemp(prefix="cr-eperm-", dir="/tmp"))
+    os.chmod(tmp_path, 0o777)
+    res = cr("checkpoint", "--pid", wl.pid, "--output", tmp_path / "x.cr", user=NOBODY)
+    wl.proc.kill()
+    wl.proc.wait()
+    assert res.returncode != 0
+    assert "Operation not permitted" in res.stderr, res.stderr
+    assert not (tmp_path / "x.cr").exists()
+    assert not [p for p in tmp_path.iterdir()], "a temporary image was left behind"
+
+
+def test_two_checkpoints_both_restart(tmp_path):
+    wl = Workload("counter")
+    wl.wait_ready()
+    first, second = tmp_path / "first.cr", tmp_path / "second.cr"
+    checkpoint(wl.pid, first, kill=False)
+    wl.wait_line("count 8388608")
+    pid = checkpoint_restart(wl, second)
+    os.kill(pid, signal.SIGKILL)
+    wait_pid(pid, 30)
+    for image in (first, second):
+        pid = restart_detached(image)
+        code, log = wl.verdict(pid)
+        assert code == 0, f"{image.name}: {log}"
+
+
+def damaged_copies(image, tmp_path):
+    data = image.read_bytes()
+    truncated = tmp_path / "truncated.cr"
+    truncated.write_bytes(data[: len(data) // 2])
+    flipped = tmp_path / "flipped.cr"
+    corrupt = bytearray(data)
+    corrupt[len(data) // 2] ^= 0x10
+    flipped.write_bytes(bytes(corrupt))
+    return truncated, flipped
+
+
+def test_damaged_images_are_refused_clearly(image, tmp_path):
+    wl = Workload("counter")
+    wl.wait_ready()
+    checkpoint(wl.pid, image, kill=True)
+    wl.reap_original()
+    truncated, flipped = damaged_copies(image, tmp_path)
+    for bad, word in ((truncated, "truncated"), (flipped, "checksum mismatch")):
+        for cmd in ("verify", "inspect"):
+            res = cr(cmd, bad)
+            assert res.returncode == 1, f"{cmd} {bad.name}: {res.stdout}{res.stderr}"
+            assert word in res.stderr, f"{cmd} {bad.name}: {res.stderr}"
+        res = cr("restart", bad)
+        assert res.returncode == 1 and "nothing was restarted" in res.stderr, res.stderr
+        assert not os.path.exists(f"/proc/{wl.pid}"), "a task was left behind"
+
+
+def test_kernel_refuses_damaged_streams_itself(image, tmp_path):
+    """restart(2) on its own, without cr-tool's check first: it fails cleanly and leaves no task."""
+    wl = Workload("counter")
+    wl.wait_ready()
+    checkpoint(wl.pid, image, kill=True)
+    wl.reap_original()
+    for bad in damaged_copies(image, tmp_path):
+        res = cr("restart", "--no-verify", bad)
+        assert res.returncode == 1 and "kernel:" in res.stderr, f"{bad.name}: {res.stderr}"
+        assert not os.path.exists(f"/proc/{wl.pid}"), f"{bad.name}: a task was left behind"
+
+
+def test_restart_by_another_pid_is_refused(image, tmp_path):
+    import ctypes
+    wl = Workload("counter")
+    wl.wait_ready()
+    checkpoint(wl.pid, image, kill=True)
+    wl.reap_original()
+    log = tmp_path / "kernel.log"
+    libc = ctypes.CDLL(None, use_errno=True)
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(image, os.O_RDONLY)
+        logfd = os.open(log, os.O_WRONLY | os.O_CREAT, 0o600)
+        r = libc.syscall(464, 0, fd, 0, logfd)
+        os._exit(ctypes.get_errno() if r < 0 else 0)
+    assert wait_pid(pid, 60) == 22, "restart(2) by the wrong pid is not EINVAL"
+    assert "restart must be called by that pid" in log.read_text(), log.read_text()
+
+
+def test_busy_pid_needs_pidns_and_pidns_restores(image):
+    wl = Workload("counter")
+    wl.wait_ready()
+    checkpoint(wl.pid, image, kill=False)
+    res = cr("restart", "--detach", image)
+    assert res.returncode == 1 and "in use" in res.stderr and "--pidns" in res.stderr, res.stderr
+    init = restart_detached(image, "--pidns")
+    children = wait_for(lambda: open(f"/proc/{init}/task/{init}/children").read().split(), 30,
+                        "the restored task in the new pid namespace")
+    restored = int(children[0])
+    status = open(f"/proc/{restored}/status").read()
+    nspid = [line for line in status.splitlines() if line.startswith("NSpid:")][0].split()
+    assert nspid[-1] == str(wl.pid), f"pid in the new namespace is {nspid[-1]}, expected {wl.pid}"
+    os.kill(restored, signal.SIGUSR1)
+    assert wait_pid(init, 60, "the pid namespace's init") == 0
+    wl.proc.kill()
+    wl.proc.wait()

@@ -1,0 +1,112 @@
+// FILE, PIPE, FD_TABLE and FS: open files and where the task stands.
+#include <fcntl.h>
+
+#include <fmt/format.h>
+
+#include "image.hpp"
+
+namespace cr {
+namespace {
+
+const char* file_kind_name(uint32_t kind)
+{
+    switch (kind) {
+    case CR_FILE_REG: return "regular";
+    case CR_FILE_DIR: return "directory";
+    case CR_FILE_CHR: return "chardev";
+    case CR_FILE_PIPE: return "pipe";
+    case CR_FILE_EXTERNAL: return "external";
+    }
+    return nullptr;
+}
+
+size_t decode_file(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
+{
+    auto f = rec.as<cr_rec_file>();
+    const char* kind = file_kind_name(f.kind);
+    if (!kind)
+        ctx.fail(rec, fmt::format("field kind: unknown file kind {}", f.kind));
+    ctx.define(rec, f.objref, ObjType::file);
+    if (f.kind == CR_FILE_PIPE)
+        ctx.use(rec, "pipe_ref", f.pipe_ref, ObjType::pipe);
+    else if (f.pipe_ref)
+        ctx.fail(rec, "field pipe_ref: set on a file that is not a pipe");
+    if (f.pos < 0)
+        ctx.fail(rec, "field pos: negative");
+    bool has_path = f.kind == CR_FILE_REG || f.kind == CR_FILE_DIR || f.kind == CR_FILE_CHR;
+    if (has_path != (f.path_len != 0))
+        ctx.fail(rec, "field path_len: a path is required exactly for files reopened by path");
+    std::string path = f.path_len ? bounded_string(rec, ctx, "path", rec.tail(sizeof(f)), f.path_len) : "";
+    out["objref"] = f.objref;
+    out["kind"] = kind;
+    out["flags"] = fmt::format("{:#o}", f.flags);
+    out["pos"] = f.pos;
+    if (f.kind == CR_FILE_PIPE)
+        out["pipe_ref"] = f.pipe_ref;
+    if (has_path)
+        out["path"] = path;
+    return sizeof(f) + f.path_len;
+}
+
+size_t decode_pipe(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
+{
+    auto p = rec.as<cr_rec_pipe>();
+    ctx.define(rec, p.objref, ObjType::pipe);
+    if (p.data_len > p.capacity || p.reserved)
+        ctx.fail(rec, fmt::format("field data_len: {} bytes in a pipe of {}", p.data_len, p.capacity));
+    size_t used = sizeof(p) + p.data_len;
+    if (used > rec.len)
+        ctx.fail(rec, fmt::format("field data_len: {} bytes do not fit the record", p.data_len));
+    out["objref"] = p.objref;
+    out["capacity"] = p.capacity;
+    out["data_len"] = p.data_len;
+    return used;
+}
+
+size_t decode_fd_table(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
+{
+    auto t = rec.as<cr_rec_fd_table>();
+    ctx.define(rec, t.objref, ObjType::files);
+    if (t.nr_fds > CR_MAX_FDS)
+        ctx.fail(rec, fmt::format("field nr_fds: {} exceeds {}", t.nr_fds, CR_MAX_FDS));
+    size_t used = sizeof(t) + size_t(t.nr_fds) * sizeof(cr_fd_entry);
+    if (used > rec.len)
+        ctx.fail(rec, fmt::format("field nr_fds: {} entries do not fit the record", t.nr_fds));
+    out["objref"] = t.objref;
+    out["fds"] = nlohmann::json::array();
+    for (uint32_t i = 0; i < t.nr_fds; i++) {
+        cr_fd_entry e;
+        std::memcpy(&e, rec.bytes.data() + sizeof(t) + i * sizeof(e), sizeof(e));
+        cr_fd_entry prev{};
+        if (i)
+            std::memcpy(&prev, rec.bytes.data() + sizeof(t) + (i - 1) * sizeof(e), sizeof(e));
+        if ((i && e.fd <= prev.fd) || e.flags & ~uint32_t(CR_FD_CLOEXEC) || e.reserved)
+            ctx.fail(rec, fmt::format("field fds[{}]: fd {} out of order or bad flags", i, e.fd));
+        ctx.use(rec, "file_ref", e.file_ref, ObjType::file);
+        out["fds"].push_back({{"fd", e.fd}, {"file_ref", e.file_ref}, {"cloexec", bool(e.flags & CR_FD_CLOEXEC)}});
+    }
+    return used;
+}
+
+size_t decode_fs(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
+{
+    auto f = rec.as<cr_rec_fs>();
+    if (f.umask & ~0777u)
+        ctx.fail(rec, fmt::format("field umask: {:#o}", f.umask));
+    out["umask"] = fmt::format("{:04o}", f.umask);
+    out["cwd"] = bounded_string(rec, ctx, "cwd", rec.tail(sizeof(f)), f.cwd_len);
+    return sizeof(f) + f.cwd_len;
+}
+
+const RecordKind kinds[] = {
+    {CR_REC_FILE, "FILE", sizeof(cr_rec_file), decode_file},
+    {CR_REC_PIPE, "PIPE", sizeof(cr_rec_pipe), decode_pipe},
+    {CR_REC_FD_TABLE, "FD_TABLE", sizeof(cr_rec_fd_table), decode_fd_table},
+    {CR_REC_FS, "FS", sizeof(cr_rec_fs), decode_fs},
+};
+
+} // namespace
+
+std::span<const RecordKind> file_record_kinds() { return kinds; }
+
+} // namespace cr
