@@ -114,10 +114,46 @@ def restart_detached(image, *extra, timeout=300):
     return int(res.stdout.split()[0])
 
 
+def reap_orphan(pid, timeout=30):
+    """Reap @pid once it has been re-parented to us (we are a subreaper) and exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            got, _ = os.waitpid(pid, os.WNOHANG)
+            if got == pid:
+                return
+        except ChildProcessError:
+            if not os.path.exists(f"/proc/{pid}"):
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"pid {pid} was not reaped within {timeout} s")
+
+
+def reap_strays():
+    """Reap every child of ours that has exited (orphans of a failed restart)."""
+    while True:
+        try:
+            got, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if got == 0:
+            return
+
+
+def tree_of(image):
+    """The TREE entries of @image as cr-tool inspect shows them."""
+    tree = [r for r in inspect_json(image)["records"] if r["type"] == "TREE"]
+    assert len(tree) == 1, tree
+    return tree[0]["tasks"]
+
+
 def checkpoint_restart(wl, image, timeout=300):
-    """Checkpoint @wl with --kill, reap it, restart it; return the restored pid."""
+    """Checkpoint @wl's tree with --kill, reap it, restart it; return the restored root's pid."""
     checkpoint(wl.pid, image, kill=True, timeout=timeout)
     assert wl.reap_original() == -signal.SIGKILL, "checkpoint --kill did not kill the original"
+    # The rest of a tree was re-parented to us when its root died.
+    for task in tree_of(image)[1:]:
+        reap_orphan(task["pid"])
     pid = restart_detached(image, timeout=timeout)
     assert pid == wl.pid, f"restored with pid {pid}, expected the original {wl.pid}"
     return pid

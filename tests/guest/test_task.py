@@ -1,6 +1,8 @@
 """A process's own state across checkpoint and restart: execution, registers
 and FPU, interrupted syscalls, signals."""
 
+import time
+
 from crlib import Workload, checkpoint_restart
 
 
@@ -39,4 +41,15 @@ def test_nanosleep_resumes(image):
 
 def test_blocked_read_resumes(image):
     code, log = restored_verdict(Workload("blocked_read"), image)
+    assert code == 0 and "PASS" in log, log
+
+
+def test_pause_stays_paused(image):
+    """pause() neither returns at checkpoint nor at restart, only for SIGUSR1."""
+    wl = Workload("pause")
+    wl.wait_ready()
+    pid = checkpoint_restart(wl, image)
+    time.sleep(0.5)
+    assert "FAIL" not in wl.log(), wl.log()
+    code, log = wl.verdict(pid)
     assert code == 0 and "PASS" in log, log

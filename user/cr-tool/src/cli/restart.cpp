@@ -1,16 +1,26 @@
-// cr-tool restart [--detach] [--pidns] FILE
+// cr-tool restart [--detach] [--pidns] [--no-verify] FILE
 //
-// Reads the image's tree itself, creates the task with its original pid
-// (clone3 set_tid) and lets that task restore itself with restart(2). The
-// image's external fds (a terminal, a pipe to outside) come from the
-// restoring task's fds 0, 1 and 2, which it inherits from cr-tool.
+// Reads the image's tree itself and recreates it: every task with its
+// original pid (clone3 set_tid), parent, session and process group, each
+// creating its own children (tree_plan.hpp). Then every task calls
+// restart(2) on the one open image file and the kernel restores them in
+// turn. The image's external fds (a terminal, a pipe to outside) come from
+// the fds 0, 1 and 2 every task inherits from cr-tool.
+//
+// Whole tree or nothing: every task reports a failure's errno on a status
+// pipe; restart(2) replaces each task's fd table only once the whole tree
+// is restored, so EOF on that pipe with no errno means success. Until then
+// each task dies with its parent (PR_SET_PDEATHSIG), so killing the root
+// takes down every task created so far.
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -20,6 +30,7 @@
 #include "image.hpp"
 #include "kernel_log.hpp"
 #include "syscalls.hpp"
+#include "tree_plan.hpp"
 
 namespace cr::cli {
 namespace {
@@ -31,13 +42,55 @@ struct RestartOptions {
     bool no_verify = false;
 };
 
-// In the new task: become the checkpointed process, or report why not.
-[[noreturn]] void restore_self(int image_fd, int log_fd, int status_fd)
+// What every created task shares: the plan, the image, the kernel log, the status pipe.
+struct TreeBuild {
+    const std::vector<TaskPlan>& plan;
+    int image_fd;
+    int log_fd;
+    int status_fd;
+};
+
+[[noreturn]] void report_and_exit(int status_fd, int err)
 {
-    sys_restart(0, image_fd, 0, log_fd);
-    int err = errno;
     [[maybe_unused]] ssize_t n = ::write(status_fd, &err, sizeof(err));
     ::_exit(127);
+}
+
+// In a new task: take the session and group the plan says, create the
+// children (each its whole subtree before the next), then restore.
+[[noreturn]] void become_task(const TreeBuild& b, size_t i, int ready_fd, pid_t parent)
+{
+    const TaskPlan& me = b.plan[i];
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || ::getppid() != parent)
+        ::_exit(127);   // our creator is already gone
+    if (me.new_session && ::setsid() < 0)
+        report_and_exit(b.status_fd, errno);
+    if (me.join_pgid && ::setpgid(0, me.join_pgid) < 0)
+        report_and_exit(b.status_fd, errno);
+    for (size_t c : me.children) {
+        int ready[2];
+        if (::pipe2(ready, O_CLOEXEC) < 0)
+            report_and_exit(b.status_fd, errno);
+        pid_t self = ::getpid();
+        pid_t child = clone_with_pid(b.plan[c].pid, 0);
+        if (child == 0) {
+            ::close(ready[0]);
+            if (ready_fd >= 0)
+                ::close(ready_fd);
+            become_task(b, c, ready[1], self);
+        }
+        if (child < 0)
+            report_and_exit(b.status_fd, errno);
+        ::close(ready[1]);
+        char byte;
+        while (::read(ready[0], &byte, 1) < 0 && errno == EINTR) {
+        }
+        ::close(ready[0]);
+    }
+    if (ready_fd >= 0)
+        ::close(ready_fd);
+    sys_restart(0, b.image_fd, 0, b.log_fd);
+    report_and_exit(b.status_fd, errno);
 }
 
 int exit_code_of(int status)
@@ -47,23 +100,21 @@ int exit_code_of(int status)
     return 128 + WTERMSIG(status);
 }
 
-// The init of a new pid namespace: create the task with its pid there, then
+// The init of a new pid namespace: create the root with its pid there, then
 // reap until it exits and pass its status on.
-[[noreturn]] void pidns_init(pid_t pid, int image_fd, int log_fd, int status_fd)
+[[noreturn]] void pidns_init(const TreeBuild& b)
 {
-    if (pid == 1)
-        restore_self(image_fd, log_fd, status_fd);
-    pid_t task = clone_with_pid(pid, 0);
-    if (task == 0)
-        restore_self(image_fd, log_fd, status_fd);
-    if (task < 0) {
-        int err = errno;
-        [[maybe_unused]] ssize_t n = ::write(status_fd, &err, sizeof(err));
-        ::_exit(127);
-    }
-    ::close(status_fd);
-    ::close(image_fd);
-    ::close(log_fd);
+    pid_t init = ::getpid();
+    if (b.plan[0].pid == 1)
+        become_task(b, 0, -1, ::getppid());
+    pid_t root = clone_with_pid(b.plan[0].pid, 0);
+    if (root == 0)
+        become_task(b, 0, -1, init);
+    if (root < 0)
+        report_and_exit(b.status_fd, errno);
+    ::close(b.status_fd);
+    ::close(b.image_fd);
+    ::close(b.log_fd);
     // The init only reaps: it must not keep cr-tool's stdio (a caller's pipe) open.
     int null_fd = ::open("/dev/null", O_RDWR);
     for (int fd = 0; fd <= 2 && null_fd >= 0; fd++)
@@ -73,7 +124,7 @@ int exit_code_of(int status)
     for (;;) {
         int status;
         pid_t r = ::waitpid(-1, &status, 0);
-        if (r == task)
+        if (r == root)
             ::_exit(exit_code_of(status));
         if (r < 0 && errno == ECHILD)
             ::_exit(127);
@@ -88,10 +139,8 @@ int run_restart(const RestartOptions& opt)
     if (!img.valid)
         throw Failure(fmt::format("{} is not a valid image (offset {}: {}); nothing was restarted",
                                   opt.image, img.error_offset, img.error));
-    if (img.ctx.tree.size() != 1)
-        throw Failure(fmt::format("{} holds {} tasks; restarting more than one task is not supported yet",
-                                  opt.image, img.ctx.tree.size()));
-    pid_t pid = img.ctx.tree[0].pid;
+    std::vector<TaskPlan> plan = plan_tree(img.ctx.tree);
+    pid_t pid = plan[0].pid;
 
     Fd image(::open(opt.image.c_str(), O_RDONLY));
     if (!image)
@@ -101,13 +150,15 @@ int run_restart(const RestartOptions& opt)
     if (::pipe2(pipefd, O_CLOEXEC) < 0)
         throw_errno("cannot create a status pipe");
     Fd status_rd(pipefd[0]), status_wr(pipefd[1]);
+    TreeBuild build{plan, image.get(), log.fd(), status_wr.get()};
 
+    pid_t self = ::getpid();
     pid_t child = opt.pidns ? clone_with_pid(0, CLONE_NEWPID) : clone_with_pid(pid, 0);
     if (child == 0) {
         status_rd.reset();
         if (opt.pidns)
-            pidns_init(pid, image.get(), log.fd(), status_wr.get());
-        restore_self(image.get(), log.fd(), status_wr.get());
+            pidns_init(build);
+        become_task(build, 0, -1, self);
     }
     if (child < 0) {
         int err = errno;
@@ -121,7 +172,7 @@ int run_restart(const RestartOptions& opt)
     }
     status_wr.reset();
 
-    // EOF without an errno: the kernel replaced the task's fds, its last step.
+    // EOF without an errno: every task's fd table was replaced, restart's last step.
     int err = 0;
     ssize_t n;
     do {
@@ -129,11 +180,19 @@ int run_restart(const RestartOptions& opt)
     } while (n < 0 && errno == EINTR);
     std::string kernel = log.text();
     if (n == sizeof(err) || !kernel.empty()) {
+        // Killing the root takes every task created so far with it (PR_SET_PDEATHSIG).
+        ::kill(child, SIGKILL);
         int status;
         ::waitpid(child, &status, 0);
-        if (n == sizeof(err))
-            throw Error(err, fmt::format("restart from {} failed{}", opt.image, log.explain()));
-        throw Failure(fmt::format("restart from {} failed: the restored process was killed (kernel: {})",
+        if (n == sizeof(err)) {
+            if (err == EEXIST)
+                throw Error(err, fmt::format("a pid of the tree in {} is in use; nothing was restarted",
+                                             opt.image),
+                            "restart with --pidns to restore it in a new pid namespace");
+            throw Error(err, fmt::format("restart from {} failed{}; nothing was restarted", opt.image,
+                                         log.explain()));
+        }
+        throw Failure(fmt::format("restart from {} failed: the restored tree was killed (kernel: {})",
                                   opt.image, kernel));
     }
     if (opt.detach) {

@@ -61,8 +61,24 @@ size_t decode_tree(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
     for (uint32_t i = 0; i < t.nr_tasks; i++) {
         cr_tree_entry e;
         std::memcpy(&e, rec.bytes.data() + sizeof(t) + i * sizeof(e), sizeof(e));
-        if (e.pid <= 0 || e.tgid <= 0)
-            ctx.fail(rec, fmt::format("field tasks[{}]: pid {} tgid {}", i, e.pid, e.tgid));
+        // A session or group 0 is init's: outside any tree.
+        if (e.pid <= 0 || e.tgid <= 0 || e.pgid < 0 || e.sid < 0 || e.ppid < 0)
+            ctx.fail(rec, fmt::format("field tasks[{}]: pid {} tgid {} pgid {} sid {} ppid {}", i,
+                                      e.pid, e.tgid, e.pgid, e.sid, e.ppid));
+        if (e.flags & ~uint32_t(CR_TASK_ROOT | CR_TASK_THREAD_LEADER))
+            ctx.fail(rec, fmt::format("field tasks[{}].flags: unknown bits {:#x}", i, e.flags));
+        // The kernel writes the root first, then breadth-first: every parent before its children.
+        if (bool(e.flags & CR_TASK_ROOT) != (i == 0) || (e.ppid == 0) != (i == 0))
+            ctx.fail(rec, fmt::format("field tasks[{}]: the root, and only it, comes first without a parent", i));
+        bool parent_seen = false;
+        for (const auto& earlier : ctx.tree) {
+            if (earlier.pid == e.pid)
+                ctx.fail(rec, fmt::format("field tasks[{}]: pid {} appears twice", i, e.pid));
+            parent_seen |= earlier.pid == e.ppid;
+        }
+        if (i > 0 && !parent_seen)
+            ctx.fail(rec, fmt::format("field tasks[{}]: parent {} of pid {} is not an earlier task", i,
+                                      e.ppid, e.pid));
         ctx.tree.push_back(e);
         out["tasks"].push_back({{"pid", e.pid}, {"tgid", e.tgid}, {"ppid", e.ppid}, {"pgid", e.pgid},
                                 {"sid", e.sid}, {"root", bool(e.flags & CR_TASK_ROOT)}});

@@ -1,0 +1,55 @@
+"""Process trees: every descendant of the checkpointed process comes back
+with its pid, parent, session and process group, and the objects the
+processes share (pipes between them, one open file) stay shared."""
+
+import os
+import signal
+
+from crlib import (Workload, WORK, checkpoint, cr, reap_orphan, reap_strays, restart_detached,
+                   tree_of, wait_for, checkpoint_restart)
+
+
+def proc_ids(pid):
+    """(ppid, pgid, sid) of a live task, from /proc."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(fields[1]), int(fields[2]), int(fields[3])
+
+
+def last_round(wl):
+    rounds = [int(line.split()[1]) for line in wl.log().splitlines() if line.startswith("round ")]
+    return max(rounds, default=0)
+
+
+def test_tree_of_8_keeps_passing_tokens(image):
+    wl = Workload("tree")
+    wl.wait_line("round 64")
+    pid = checkpoint_restart(wl, image)
+    tasks = tree_of(image)
+    assert len(tasks) == 8, tasks
+    assert len({t["sid"] for t in tasks}) == 2, f"two sessions expected: {tasks}"
+    assert len({t["pgid"] for t in tasks}) == 3, f"three process groups expected: {tasks}"
+    for t in tasks[1:]:
+        assert proc_ids(t["pid"]) == (t["ppid"], t["pgid"], t["sid"]), f"pid {t['pid']}: {proc_ids(t['pid'])}"
+    before = last_round(wl)
+    wait_for(lambda: last_round(wl) >= before + 128, 60, "the token to go on around the restored ring")
+    code, log = wl.verdict(pid)
+    assert code == 0 and "PASS" in log, log
+
+
+def test_tree_whose_task_fails_to_restore_leaves_nothing(image):
+    held = WORK / f"held-{os.getpid()}"
+    held.write_text("a2 keeps this open\n")
+    wl = Workload("tree", env={"CR_TREE_HOLD": str(held)})
+    wl.wait_line("round 64")
+    checkpoint(wl.pid, image, kill=True)
+    wl.reap_original()
+    tasks = tree_of(image)
+    for t in tasks[1:]:
+        reap_orphan(t["pid"])
+    held.unlink()
+    res = cr("restart", image)
+    assert res.returncode != 0, res.stdout
+    assert str(held) in res.stderr, f"the error does not name the missing file: {res.stderr}"
+    reap_strays()
+    left = [t["pid"] for t in tasks if os.path.exists(f"/proc/{t['pid']}")]
+    assert not left, f"tasks left behind after a failed restart: {left}"

@@ -1,0 +1,67 @@
+// plan_tree(): how cr-tool recreates sessions and process groups.
+#include <gtest/gtest.h>
+
+#include "error.hpp"
+#include "tree_plan.hpp"
+
+namespace cr {
+namespace {
+
+cr_tree_entry task(pid_t pid, pid_t ppid, pid_t pgid, pid_t sid)
+{
+    cr_tree_entry e{};
+    e.pid = e.tgid = pid;
+    e.ppid = ppid;
+    e.pgid = pgid;
+    e.sid = sid;
+    e.flags = CR_TASK_THREAD_LEADER | (ppid ? 0 : CR_TASK_ROOT);
+    return e;
+}
+
+TEST(TreePlan, ChildrenInheritTheRootsOutsideSessionAndGroup)
+{
+    auto plan = plan_tree({task(100, 0, 7, 5), task(101, 100, 7, 5), task(102, 101, 7, 5)});
+    ASSERT_EQ(plan.size(), 3u);
+    EXPECT_EQ(plan[0].children, std::vector<size_t>{1});
+    EXPECT_EQ(plan[1].children, std::vector<size_t>{2});
+    for (const auto& p : plan) {
+        EXPECT_FALSE(p.new_session);
+        EXPECT_EQ(p.join_pgid, 0);
+    }
+}
+
+TEST(TreePlan, SessionLeadersAndOwnGroups)
+{
+    // 101 leads a session, 102 its own group inside it, 103 joins 102's group.
+    auto plan = plan_tree({task(100, 0, 100, 100), task(101, 100, 101, 101), task(102, 101, 102, 101),
+                           task(103, 101, 102, 101)});
+    EXPECT_TRUE(plan[0].new_session);
+    EXPECT_EQ(plan[0].join_pgid, 0);
+    EXPECT_TRUE(plan[1].new_session);
+    EXPECT_FALSE(plan[2].new_session);
+    EXPECT_EQ(plan[2].join_pgid, 102);
+    EXPECT_EQ(plan[3].join_pgid, 102);
+}
+
+TEST(TreePlan, RefusesAGroupWhoseLeaderIsCreatedLater)
+{
+    // 101 (created first) is in the group of 102, its younger sibling.
+    EXPECT_THROW(plan_tree({task(100, 0, 100, 100), task(101, 100, 102, 100), task(102, 100, 102, 100)}),
+                 Failure);
+}
+
+TEST(TreePlan, RefusesASessionTheParentIsNotIn)
+{
+    EXPECT_THROW(plan_tree({task(100, 0, 100, 100), task(101, 100, 101, 101), task(102, 101, 102, 100)}),
+                 Failure);
+}
+
+TEST(TreePlan, RefusesThreads)
+{
+    auto t = task(101, 100, 100, 100);
+    t.tgid = 100;
+    EXPECT_THROW(plan_tree({task(100, 0, 100, 100), t}), Failure);
+}
+
+} // namespace
+} // namespace cr
