@@ -53,3 +53,17 @@ def test_tree_whose_task_fails_to_restore_leaves_nothing(image):
     reap_strays()
     left = [t["pid"] for t in tasks if os.path.exists(f"/proc/{t['pid']}")]
     assert not left, f"tasks left behind after a failed restart: {left}"
+
+
+def test_zombies_keep_their_exit_statuses(image):
+    """Unreaped children come back as zombies with their statuses, without a new SIGCHLD."""
+    wl = Workload("zombies")
+    wl.wait_ready()
+    pid = checkpoint_restart(wl, image)
+    tasks = tree_of(image)
+    assert [t["zombie"] for t in tasks] == [False, True, True, True, True], tasks
+    for t in tasks[1:]:
+        state = open(f"/proc/{t['pid']}/stat").read().rsplit(")", 1)[1].split()[0]
+        assert state == "Z", f"pid {t['pid']} is in state {state}, not a zombie"
+    code, log = wl.verdict(pid)
+    assert code == 0 and "PASS" in log, log

@@ -120,6 +120,9 @@ size_t decode_trailer(const RecordView& rec, DecodeContext& ctx, std::span<const
                                   t.checksum, crc));
     if (t.reserved)
         ctx.fail(rec, "field reserved: not zero");
+    if (ctx.tasks != ctx.tree.size())
+        ctx.fail(rec, fmt::format("the image has {} task sections, the TREE lists {} tasks", ctx.tasks,
+                                  ctx.tree.size()));
     for (auto [id, type] : ctx.named_by_tasks)
         if (auto it = ctx.objrefs.find(id); it == ctx.objrefs.end() || it->second != type)
             ctx.fail(rec, fmt::format("a TASK names {} {}, which the image never defines",

@@ -65,23 +65,30 @@ size_t decode_tree(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
         if (e.pid <= 0 || e.tgid <= 0 || e.pgid < 0 || e.sid < 0 || e.ppid < 0)
             ctx.fail(rec, fmt::format("field tasks[{}]: pid {} tgid {} pgid {} sid {} ppid {}", i,
                                       e.pid, e.tgid, e.pgid, e.sid, e.ppid));
-        if (e.flags & ~uint32_t(CR_TASK_ROOT | CR_TASK_THREAD_LEADER))
+        if (e.flags & ~uint32_t(CR_TASK_ROOT | CR_TASK_THREAD_LEADER | CR_TASK_ZOMBIE))
             ctx.fail(rec, fmt::format("field tasks[{}].flags: unknown bits {:#x}", i, e.flags));
         // The kernel writes the root first, then breadth-first: every parent before its children.
         if (bool(e.flags & CR_TASK_ROOT) != (i == 0) || (e.ppid == 0) != (i == 0))
             ctx.fail(rec, fmt::format("field tasks[{}]: the root, and only it, comes first without a parent", i));
+        if (i == 0 && (e.flags & CR_TASK_ZOMBIE))
+            ctx.fail(rec, "field tasks[0]: the root cannot be a zombie");
         bool parent_seen = false;
         for (const auto& earlier : ctx.tree) {
             if (earlier.pid == e.pid)
                 ctx.fail(rec, fmt::format("field tasks[{}]: pid {} appears twice", i, e.pid));
-            parent_seen |= earlier.pid == e.ppid;
+            if (earlier.pid == e.ppid) {
+                if (earlier.flags & CR_TASK_ZOMBIE)
+                    ctx.fail(rec, fmt::format("field tasks[{}]: its parent {} is a zombie", i, e.ppid));
+                parent_seen = true;
+            }
         }
         if (i > 0 && !parent_seen)
             ctx.fail(rec, fmt::format("field tasks[{}]: parent {} of pid {} is not an earlier task", i,
                                       e.ppid, e.pid));
         ctx.tree.push_back(e);
         out["tasks"].push_back({{"pid", e.pid}, {"tgid", e.tgid}, {"ppid", e.ppid}, {"pgid", e.pgid},
-                                {"sid", e.sid}, {"root", bool(e.flags & CR_TASK_ROOT)}});
+                                {"sid", e.sid}, {"root", bool(e.flags & CR_TASK_ROOT)},
+                                {"zombie", bool(e.flags & CR_TASK_ZOMBIE)}});
     }
     return used;
 }

@@ -1,4 +1,4 @@
-// TASK, CREDS and RLIMITS: a task's own state.
+// TASK, CREDS and RLIMITS: a task's own state; ZOMBIE: all that is left of a dead one.
 #include <fmt/format.h>
 
 #include "image.hpp"
@@ -6,14 +6,46 @@
 namespace cr {
 namespace {
 
+// The TREE entry whose section @rec starts: sections come in TREE order.
+const cr_tree_entry& next_tree_entry(const RecordView& rec, DecodeContext& ctx, int32_t pid, bool zombie)
+{
+    if (ctx.tasks >= ctx.tree.size())
+        ctx.fail(rec, fmt::format("more task sections than the TREE's {} tasks", ctx.tree.size()));
+    const cr_tree_entry& e = ctx.tree[ctx.tasks];
+    if (pid != e.pid)
+        ctx.fail(rec, fmt::format("field pid: {}, the TREE lists {} here", pid, e.pid));
+    if (bool(e.flags & CR_TASK_ZOMBIE) != zombie)
+        ctx.fail(rec, fmt::format("pid {} is {}a zombie in the TREE", pid, zombie ? "not " : ""));
+    ctx.tasks++;
+    return e;
+}
+
+size_t decode_zombie(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
+{
+    auto z = rec.as<cr_rec_zombie>();
+    next_tree_entry(rec, ctx, z.pid, true);
+    uint32_t sig = z.exit_code & 0x7f;
+    bool valid = !(z.exit_code & ~0xffffU) &&
+                 (sig ? !(z.exit_code & 0xff00) && sig != 0x7f && sig <= 64 : !(z.exit_code & 0x80));
+    if (!valid)
+        ctx.fail(rec, fmt::format("field exit_code: {:#x} is not a wait status", z.exit_code));
+    if (z.exit_signal < 0 || z.exit_signal > 64)
+        ctx.fail(rec, fmt::format("field exit_signal: {} is not a signal", z.exit_signal));
+    if (z.reserved)
+        ctx.fail(rec, "field reserved: not zero");
+    out["pid"] = z.pid;
+    if (sig)
+        out["killed_by"] = sig;
+    else
+        out["exit_status"] = z.exit_code >> 8;
+    out["exit_signal"] = z.exit_signal;
+    return sizeof(z);
+}
+
 size_t decode_task(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
 {
     auto t = rec.as<cr_rec_task>();
-    if (ctx.tasks >= ctx.tree.size())
-        ctx.fail(rec, fmt::format("more TASK records than the TREE's {} tasks", ctx.tree.size()));
-    if (t.pid != ctx.tree[ctx.tasks].pid)
-        ctx.fail(rec, fmt::format("field pid: {}, the TREE lists {} here", t.pid,
-                                  ctx.tree[ctx.tasks].pid));
+    next_tree_entry(rec, ctx, t.pid, false);
     if (!t.mm_ref || !t.files_ref || !t.sighand_ref)
         ctx.fail(rec, "field *_ref: a task needs an mm, an fd table and a sighand");
     if (t.reserved || t.reserved2)
@@ -21,7 +53,6 @@ size_t decode_task(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
     ctx.named_by_tasks.emplace_back(t.mm_ref, ObjType::mm);
     ctx.named_by_tasks.emplace_back(t.files_ref, ObjType::files);
     ctx.named_by_tasks.emplace_back(t.sighand_ref, ObjType::sighand);
-    ctx.tasks++;
     out["pid"] = t.pid;
     out["comm"] = std::string(t.comm, strnlen(t.comm, sizeof(t.comm)));
     out["mm_ref"] = t.mm_ref;
@@ -64,6 +95,7 @@ const RecordKind kinds[] = {
     {CR_REC_TASK, "TASK", sizeof(cr_rec_task), decode_task},
     {CR_REC_CREDS, "CREDS", sizeof(cr_rec_creds), decode_creds},
     {CR_REC_RLIMITS, "RLIMITS", sizeof(cr_rec_rlimits), decode_rlimits},
+    {CR_REC_ZOMBIE, "ZOMBIE", sizeof(cr_rec_zombie), decode_zombie},
 };
 
 } // namespace
