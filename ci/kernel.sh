@@ -155,10 +155,23 @@ cmd_headers() {
 	echo "kernel.sh: uapi headers in build/uapi"
 }
 
+# checkpatch over the series, run from inside the kernel tree: from another
+# git checkout it takes the .patch files for source files.
+cmd_checkpatch() {
+	[ -f "$tree/scripts/checkpatch.pl" ] || die "no linux-cr/ tree: run ci/kernel.sh prepare"
+	local p fail=0
+	while read -r p; do
+		(cd "$tree" && scripts/checkpatch.pl --no-tree --strict --terse \
+			--ignore FILE_PATH_CHANGES "$top/kernel-patches/$p") || fail=1
+	done < "$top/kernel-patches/series"
+	return $fail
+}
+
 case "${1:-}" in
 prepare) cmd_prepare ;;
+checkpatch) cmd_checkpatch ;;
 export) cmd_export ;;
 build) shift; cmd_build "$@" ;;
 headers) cmd_headers ;;
-*) die "usage: ci/kernel.sh prepare | export | build [plain|debug|kasan] | headers" ;;
+*) die "usage: ci/kernel.sh prepare | export | build [plain|debug|kasan] | headers | checkpatch" ;;
 esac

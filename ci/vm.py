@@ -90,7 +90,8 @@ def run_in_vm(command: list[str], flavour: str = "debug", timeout: float = 900,
 
     append = ["console=ttyS0", "root=rootfs", "rootfstype=9p",
               "rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose", "ro",
-              f"init={TOP}/tests/vm/init", "panic=-1", f"cr.run=/mnt/out/{run_file.name}"]
+              f"init={TOP}/tests/vm/init", "panic=-1", f"cr.run=/mnt/out/{run_file.name}",
+              f"cr.top={TOP}"]
     if flavour == "kasan":
         append.append("acpi=off")  # its virtio interrupts are only routed this way
     accel = ["-machine", "accel=kvm", "-cpu", "host"] if os.environ.get("CR_VM_KVM") == "1" \
@@ -100,7 +101,10 @@ def run_in_vm(command: list[str], flavour: str = "debug", timeout: float = 900,
             "-fsdev", "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap",
             "-device", "virtio-9p-pci,fsdev=root,mount_tag=rootfs",
             "-fsdev", f"local,id=out,path={out_dir},security_model=none,multidevs=remap",
-            "-device", "virtio-9p-pci,fsdev=out,mount_tag=out"]
+            "-device", "virtio-9p-pci,fsdev=out,mount_tag=out",
+            # The checkout again: the guest's tmpfs mounts may hide it (a clone under /tmp).
+            "-fsdev", f"local,id=repo,path={TOP},security_model=none,readonly=on,multidevs=remap",
+            "-device", "virtio-9p-pci,fsdev=repo,mount_tag=repo"]
     start = time.monotonic()
     timed_out = False
     with open(console, "wb") as log:

@@ -53,3 +53,9 @@ def test_pause_stays_paused(image):
     assert "FAIL" not in wl.log(), wl.log()
     code, log = wl.verdict(pid)
     assert code == 0 and "PASS" in log, log
+
+
+def test_wait4_for_a_live_child_resumes(image):
+    """A parent blocked in waitpid() for its child still waits after restart and reaps it."""
+    code, log = restored_verdict(Workload("wait4"), image)
+    assert code == 0 and "PASS" in log, log
