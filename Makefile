@@ -37,7 +37,7 @@ unit: cr-tool
 
 # Builds what is missing, runs the unit tests, then boots one VM per flavour and runs the suite.
 test: kernels cr-tool workloads unit
-	CR_TEST_FLAVOURS="$(TEST_FLAVOURS)" $(PYTHON) -m pytest -p no:cacheprovider -v tests/test_vm.py
+	CR_TEST_FLAVOURS="$(TEST_FLAVOURS)" $(PYTHON) -m pytest -p no:cacheprovider -v -s tests/test_vm.py
 
 demo: prepare cr-tool workloads
 	ci/kernel.sh build plain

@@ -80,6 +80,7 @@ def suite_run(flavour) -> SuiteRun:
     out = RESULTS / flavour
     out.mkdir(parents=True, exist_ok=True)
     (out / "junit.xml").unlink(missing_ok=True)
+    (out / "timings.txt").unlink(missing_ok=True)
     cmd = ["env", "PYTHONDONTWRITEBYTECODE=1", "/usr/bin/python3", "-m", "pytest", "-p", "no:cacheprovider",
            "-q", "tests/guest", "--junitxml=/mnt/out/junit.xml", "-o", "junit_family=xunit1"]
     result = vm.run_in_vm(cmd, flavour, TIMEOUTS.get(flavour, 1500), out_dir=out)
@@ -99,6 +100,10 @@ def suite_run(flavour) -> SuiteRun:
             run.outside.append(line)
     _runs[flavour] = run
     print(f"\n[{flavour}] VM ran the guest suite in {result.seconds:.0f} s; console: {result.console}")
+    timings = out / "timings.txt"
+    if timings.exists():
+        for line in timings.read_text().splitlines():
+            print(f"[{flavour}] {line}")
     return run
 
 

@@ -156,3 +156,27 @@ def test_busy_pid_needs_pidns_and_pidns_restores(image):
     assert wait_pid(init, 60, "the pid namespace's init") == 0
     wl.proc.kill()
     wl.proc.wait()
+
+
+def test_external_stdout_goes_to_the_file_restart_names(image, tmp_path):
+    """stdout was a pipe to outside the tree: restart --stdout FILE gives the restored process that file."""
+    import subprocess
+    from crlib import WORKLOADS
+    proc = subprocess.Popen([str(WORKLOADS / "ticker")], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    first = proc.stdout.readline().decode()
+    assert first.startswith("tick "), first
+    checkpoint(proc.pid, image, kill=True)
+    proc.wait(timeout=30)
+    proc.stdout.close()
+    out = tmp_path / "ticks.txt"
+    res = cr("restart", "--detach", "--stdout", tmp_path / "no-such-dir" / "x", image)
+    assert res.returncode != 0 and "--stdout" in res.stderr, res.stderr
+    assert not os.path.exists(f"/proc/{proc.pid}"), "a failed restart left a task"
+    pid = restart_detached(image, "--stdout", out)
+    wait_for(lambda: out.exists() and f"(pid {proc.pid})" in out.read_text(), 30,
+             "the restored ticker to write to the --stdout file")
+    os.kill(pid, signal.SIGKILL)
+    wait_pid(pid, 30)
+    ticks = [int(line.split()[1]) for line in out.read_text().splitlines()]
+    assert ticks and ticks[0] > int(first.split()[1]), f"the ticks did not go on: {first!r} then {ticks[:3]}"

@@ -5,8 +5,8 @@ processes share (pipes between them, one open file) stay shared."""
 import os
 import signal
 
-from crlib import (Workload, WORK, checkpoint, cr, reap_orphan, reap_strays, restart_detached,
-                   tree_of, wait_for, checkpoint_restart)
+from crlib import (Workload, WORK, checkpoint, cr, reap_orphan, reap_strays, report,
+                   restart_detached, tree_of, wait_for, checkpoint_restart)
 
 
 def proc_ids(pid):
@@ -65,5 +65,28 @@ def test_zombies_keep_their_exit_statuses(image):
     for t in tasks[1:]:
         state = open(f"/proc/{t['pid']}/stat").read().rsplit(")", 1)[1].split()[0]
         assert state == "Z", f"pid {t['pid']} is in state {state}, not a zombie"
+    code, log = wl.verdict(pid)
+    assert code == 0 and "PASS" in log, log
+
+
+def test_tree_of_100_processes(image):
+    """100 small processes in one tree (the timing is printed, not asserted)."""
+    import time
+    wl = Workload("forest", "100")
+    wl.wait_ready()
+    assert "100 processes" in wl.log(), wl.log()
+    start = time.monotonic()
+    checkpoint(wl.pid, image, kill=True)
+    dumped = time.monotonic()
+    wl.reap_original()
+    tasks = tree_of(image)
+    assert len(tasks) == 100, len(tasks)
+    for t in tasks[1:]:
+        reap_orphan(t["pid"])
+    reaped = time.monotonic()
+    pid = restart_detached(image)
+    restored = time.monotonic()
+    report(f"100 processes: checkpoint {dumped - start:.2f} s, restart {restored - reaped:.2f} s, "
+          f"image {image.stat().st_size >> 10} KiB")
     code, log = wl.verdict(pid)
     assert code == 0 and "PASS" in log, log

@@ -1,11 +1,12 @@
-// cr-tool restart [--detach] [--pidns] [--no-verify] FILE
+// cr-tool restart [--detach] [--pidns] [--no-verify] [--stdin F] [--stdout F] [--stderr F] FILE
 //
 // Reads the image's tree itself and recreates it: every task with its
 // original pid (clone3 set_tid), parent, session and process group, each
 // creating its own children (tree_plan.hpp). Then every task calls
 // restart(2) on the one open image file and the kernel restores them in
 // turn. The image's external fds (a terminal, a pipe to outside) come from
-// the fds 0, 1 and 2 every task inherits from cr-tool.
+// the fds 0, 1 and 2 every task inherits from cr-tool, or from the files
+// --stdin, --stdout and --stderr name.
 //
 // Whole tree or nothing: every task reports a failure's errno on a status
 // pipe; restart(2) replaces each task's fd table only once the whole tree
@@ -40,7 +41,36 @@ struct RestartOptions {
     bool detach = false;
     bool pidns = false;
     bool no_verify = false;
+    std::string stdio[3];   // files for fds 0, 1, 2 of the tree; empty: cr-tool's own
 };
+
+[[noreturn]] void report_and_exit(int status_fd, int err);
+
+// Open the --stdin/--stdout/--stderr files before any task exists, so a bad
+// path is an error that names it, not a restart that fails halfway.
+std::vector<Fd> open_stdio(const RestartOptions& opt)
+{
+    static const char* const names[3] = {"--stdin", "--stdout", "--stderr"};
+    std::vector<Fd> fds(3);
+    for (int i = 0; i < 3; i++) {
+        if (opt.stdio[i].empty())
+            continue;
+        int flags = i == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_APPEND;
+        fds[i] = Fd(::open(opt.stdio[i].c_str(), flags | O_CLOEXEC, 0644));
+        if (!fds[i])
+            throw_errno("{} {}: cannot open it", names[i], opt.stdio[i]);
+    }
+    return fds;
+}
+
+// In the first task cr-tool creates: put the chosen files on fds 0-2, where
+// restart(2) takes the image's external fds from (every task inherits them).
+void redirect_stdio(const std::vector<Fd>& fds, int status_fd)
+{
+    for (int i = 0; i < 3; i++)
+        if (fds[i] && ::dup2(fds[i].get(), i) < 0)
+            report_and_exit(status_fd, errno);
+}
 
 // What every created task shares: the plan, the image, the kernel log, the status pipe.
 struct TreeBuild {
@@ -151,11 +181,13 @@ int run_restart(const RestartOptions& opt)
         throw_errno("cannot create a status pipe");
     Fd status_rd(pipefd[0]), status_wr(pipefd[1]);
     TreeBuild build{plan, image.get(), log.fd(), status_wr.get()};
+    std::vector<Fd> stdio = open_stdio(opt);
 
     pid_t self = ::getpid();
     pid_t child = opt.pidns ? clone_with_pid(0, CLONE_NEWPID) : clone_with_pid(pid, 0);
     if (child == 0) {
         status_rd.reset();
+        redirect_stdio(stdio, status_wr.get());
         if (opt.pidns)
             pidns_init(build);
         become_task(build, 0, -1, self);
@@ -220,6 +252,10 @@ void setup_restart(CLI::App& app, int& status)
     sub->add_flag("--pidns", opt->pidns, "restore in a new pid namespace (the pid may be in use here)");
     sub->add_flag("--no-verify", opt->no_verify,
                   "hand the image to the kernel without checking it first (the kernel checks it itself)");
+    sub->add_option("--stdin", opt->stdio[0],
+                    "file the tree's external stdin (a terminal or pipe at checkpoint) comes from");
+    sub->add_option("--stdout", opt->stdio[1], "file (appended to) for the tree's external stdout");
+    sub->add_option("--stderr", opt->stdio[2], "file (appended to) for the tree's external stderr");
     sub->callback([opt, &status] { status = run_restart(*opt); });
 }
 
