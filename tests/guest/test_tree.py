@@ -90,3 +90,15 @@ def test_tree_of_100_processes(image):
           f"image {image.stat().st_size >> 10} KiB")
     code, log = wl.verdict(pid)
     assert code == 0 and "PASS" in log, log
+
+
+def test_shared_anon_memory_between_processes_is_refused(image):
+    """Restart cannot keep it shared yet: checkpoint says so and leaves the tree running."""
+    wl = Workload("shared_anon")
+    wl.wait_ready()
+    res = cr("checkpoint", "--pid", wl.pid, "--output", image, "--kill")
+    assert res.returncode != 0, "checkpoint of shared anonymous memory between processes succeeded"
+    assert "shared anonymous memory" in res.stderr, res.stderr
+    assert not image.exists(), "a failed checkpoint left an image"
+    code, log = wl.verdict(wl.pid)
+    assert code == 0 and "PASS" in log, log
