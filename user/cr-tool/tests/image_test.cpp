@@ -117,6 +117,51 @@ TEST(ImageReader, RefusesAnUnknownRecordType)
     EXPECT_NE(r.error.find("unknown record type 999"), std::string::npos) << r.error;
 }
 
+// The TREE's one entry, to edit in place.
+cr_tree_entry* tree_entry(std::vector<uint8_t>& img)
+{
+    return reinterpret_cast<cr_tree_entry*>(img.data() + record_offsets(img)[1] + sizeof(cr_rec_tree));
+}
+
+TEST(ImageReader, RefusesATreeWithoutItsRootFirst)
+{
+    auto img = valid_image();
+    tree_entry(img)->flags &= ~uint32_t(CR_TASK_ROOT);
+    reseal(img);
+    auto r = decode(img);
+    ASSERT_FALSE(r.valid);
+    EXPECT_NE(r.error.find("the root, and only it, comes first"), std::string::npos) << r.error;
+}
+
+TEST(ImageReader, RefusesAZombieRoot)
+{
+    auto img = valid_image();
+    tree_entry(img)->flags |= CR_TASK_ZOMBIE;
+    reseal(img);
+    auto r = decode(img);
+    ASSERT_FALSE(r.valid);
+    EXPECT_NE(r.error.find("the root cannot be a zombie"), std::string::npos) << r.error;
+}
+
+TEST(ImageReader, RefusesAZombieSectionForALiveTask)
+{
+    // The TASK record of the one live task replaced by a ZOMBIE record of the same size class.
+    ImageBuilder b;
+    auto good = valid_image();
+    auto offs = record_offsets(good);
+    b.bytes.assign(good.begin(), good.begin() + offs[2]);   // HEADER, TREE
+    b.records = 2;
+    cr_rec_zombie z{};
+    z.pid = 100;
+    z.exit_code = 3 << 8;
+    z.exit_signal = 17;
+    b.add(CR_REC_ZOMBIE, z);
+    b.finish();
+    auto r = decode(b.bytes);
+    ASSERT_FALSE(r.valid);
+    EXPECT_NE(r.error.find("is not a zombie in the TREE"), std::string::npos) << r.error;
+}
+
 TEST(ImageReader, RefusesAnFdTableNamingAnUndefinedFile)
 {
     auto img = valid_image();
