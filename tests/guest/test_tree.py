@@ -102,3 +102,17 @@ def test_shared_anon_memory_between_processes_is_refused(image):
     assert not image.exists(), "a failed checkpoint left an image"
     code, log = wl.verdict(wl.pid)
     assert code == 0 and "PASS" in log, log
+
+
+def test_mm_shared_with_a_task_outside_the_tree_is_ebusy(image):
+    """A CLONE_VM child checkpointed without its parent: EBUSY, naming the parent."""
+    wl = Workload("clone_vm")
+    wl.wait_ready()
+    child = int(next(line for line in wl.log().splitlines() if line.startswith("child ")).split()[1])
+    res = cr("checkpoint", "--pid", child, "--output", image)
+    assert res.returncode != 0, "checkpoint of an mm shared with an outside task succeeded"
+    assert "Device or resource busy" in res.stderr, res.stderr
+    assert f"outside the checkpointed tree" in res.stderr and str(wl.pid) in res.stderr, res.stderr
+    assert not image.exists()
+    code, log = wl.verdict(wl.pid)
+    assert code == 0 and "PASS" in log, log
