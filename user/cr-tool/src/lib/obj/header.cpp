@@ -1,4 +1,6 @@
 // HEADER, TREE and TRAILER: the frame of every image.
+#include <unordered_map>
+
 #include <fmt/format.h>
 
 #include "image.hpp"
@@ -58,6 +60,10 @@ size_t decode_tree(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
         ctx.fail(rec, "field reserved: not zero");
     out["nr_tasks"] = t.nr_tasks;
     out["tasks"] = nlohmann::json::array();
+    // The same rules as the kernel's, indexed the same way: pid -> entry, and
+    // the entry after each parent's last child (its children are adjacent).
+    std::unordered_map<int32_t, uint32_t> index;
+    std::unordered_map<int32_t, uint32_t> next_child;
     for (uint32_t i = 0; i < t.nr_tasks; i++) {
         cr_tree_entry e;
         std::memcpy(&e, rec.bytes.data() + sizeof(t) + i * sizeof(e), sizeof(e));
@@ -72,19 +78,20 @@ size_t decode_tree(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
             ctx.fail(rec, fmt::format("field tasks[{}]: the root, and only it, comes first without a parent", i));
         if (i == 0 && (e.flags & CR_TASK_ZOMBIE))
             ctx.fail(rec, "field tasks[0]: the root cannot be a zombie");
-        bool parent_seen = false;
-        for (const auto& earlier : ctx.tree) {
-            if (earlier.pid == e.pid)
-                ctx.fail(rec, fmt::format("field tasks[{}]: pid {} appears twice", i, e.pid));
-            if (earlier.pid == e.ppid) {
-                if (earlier.flags & CR_TASK_ZOMBIE)
-                    ctx.fail(rec, fmt::format("field tasks[{}]: its parent {} is a zombie", i, e.ppid));
-                parent_seen = true;
-            }
+        if (!index.emplace(e.pid, i).second)
+            ctx.fail(rec, fmt::format("field tasks[{}]: pid {} appears twice", i, e.pid));
+        if (i > 0) {
+            auto parent = index.find(e.ppid);
+            if (parent == index.end() || parent->second == i)
+                ctx.fail(rec, fmt::format("field tasks[{}]: parent {} of pid {} is not an earlier task", i,
+                                          e.ppid, e.pid));
+            if (ctx.tree[parent->second].flags & CR_TASK_ZOMBIE)
+                ctx.fail(rec, fmt::format("field tasks[{}]: its parent {} is a zombie", i, e.ppid));
+            auto [next, first] = next_child.emplace(e.ppid, i);
+            if (!first && next->second != i)
+                ctx.fail(rec, fmt::format("field tasks[{}]: not next to the other children of {}", i, e.ppid));
+            next->second = i + 1;
         }
-        if (i > 0 && !parent_seen)
-            ctx.fail(rec, fmt::format("field tasks[{}]: parent {} of pid {} is not an earlier task", i,
-                                      e.ppid, e.pid));
         ctx.tree.push_back(e);
         out["tasks"].push_back({{"pid", e.pid}, {"tgid", e.tgid}, {"ppid", e.ppid}, {"pgid", e.pgid},
                                 {"sid", e.sid}, {"root", bool(e.flags & CR_TASK_ROOT)},
