@@ -116,3 +116,17 @@ def test_mm_shared_with_a_task_outside_the_tree_is_ebusy(image):
     assert not image.exists()
     code, log = wl.verdict(wl.pid)
     assert code == 0 and "PASS" in log, log
+
+
+def test_stopped_children_stay_stopped(image):
+    """Two SIGSTOP'd children, one stop already reaped by waitpid: both stay stopped."""
+    wl = Workload("stopped")
+    wl.wait_ready()
+    pid = checkpoint_restart(wl, image)
+    tasks = tree_of(image)
+    assert len(tasks) == 3, tasks
+    for t in tasks[1:]:
+        state = open(f"/proc/{t['pid']}/stat").read().rsplit(")", 1)[1].split()[0]
+        assert state == "T", f"pid {t['pid']} is in state {state}, not stopped"
+    code, log = wl.verdict(pid)
+    assert code == 0 and "PASS" in log, log

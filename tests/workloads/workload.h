@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
 
 static volatile sig_atomic_t wl_verify_requested;
 
@@ -33,17 +34,20 @@ static void wl_on_verify(int sig)
 
 static int wl_failures;
 
+/* Safe from any thread: one FAIL line at a time. */
 static __attribute__((unused)) void wl_fail(const char *fmt, ...)
 {
 	va_list ap;
 
+	flockfile(stdout);
 	printf("FAIL: ");
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n");
 	fflush(stdout);
-	wl_failures++;
+	funlockfile(stdout);
+	__atomic_fetch_add(&wl_failures, 1, __ATOMIC_RELAXED);
 }
 
 #define WL_CHECK(cond, ...) do { if (!(cond)) wl_fail(__VA_ARGS__); } while (0)
@@ -92,6 +96,40 @@ static __attribute__((unused)) int wl_finish(void)
 	printf("PASS\n");
 	fflush(stdout);
 	return 0;
+}
+
+
+/* How long a workload waits for its other half (a process, a thread) after restart. */
+#define WL_WAIT_MS	(60 * 1000)
+
+/* Read exactly @len bytes from pipe end @from, waiting at most WL_WAIT_MS: 0 or -1. */
+static __attribute__((unused)) int wl_get(int from, void *buf, size_t len)
+{
+	struct pollfd p = { .fd = from, .events = POLLIN };
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n;
+		int r = poll(&p, 1, WL_WAIT_MS);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		n = read(from, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += n;
+	}
+	return 0;
+}
+
+static __attribute__((unused)) void wl_put(int to, const void *buf, size_t len)
+{
+	if (write(to, buf, len) != (ssize_t)len)
+		wl_fail("write to a pipe: %s", strerror(errno));
 }
 
 #endif

@@ -34,6 +34,7 @@ std::vector<uint8_t> valid_image()
     task.mm_ref = 1;
     task.files_ref = 3;
     task.sighand_ref = 4;
+    task.fs_ref = 5;
     std::strcpy(task.comm, "victim");
     b.add(CR_REC_TASK, task);
     b.add(CR_REC_CREDS, cr_rec_creds{});
@@ -84,6 +85,7 @@ std::vector<uint8_t> valid_image()
 
     const char cwd[] = "/";
     cr_rec_fs fs{};
+    fs.objref = 5;
     fs.umask = 022;
     fs.cwd_len = 1;
     b.add(CR_REC_FS, fs, cwd, 1);

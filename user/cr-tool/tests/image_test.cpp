@@ -130,7 +130,18 @@ TEST(ImageReader, RefusesATreeWithoutItsRootFirst)
     reseal(img);
     auto r = decode(img);
     ASSERT_FALSE(r.valid);
-    EXPECT_NE(r.error.find("the root, and only it, comes first"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find("the root, and only its process, comes first"), std::string::npos) << r.error;
+}
+
+TEST(ImageReader, RefusesAThreadThatDoesNotFollowItsProcess)
+{
+    auto img = valid_image();
+    tree_entry(img)->tgid = 99;
+    tree_entry(img)->flags = 0;
+    reseal(img);
+    auto r = decode(img);
+    ASSERT_FALSE(r.valid);
+    EXPECT_NE(r.error.find("thread 100 does not follow its process 99"), std::string::npos) << r.error;
 }
 
 TEST(ImageReader, RefusesAZombieRoot)

@@ -56,11 +56,22 @@ TEST(TreePlan, RefusesASessionTheParentIsNotIn)
                  Failure);
 }
 
-TEST(TreePlan, RefusesThreads)
+TEST(TreePlan, ThreadsAreCreatedByTheirLeaderAfterItsChildren)
 {
-    auto t = task(101, 100, 100, 100);
-    t.tgid = 100;
-    EXPECT_THROW(plan_tree({task(100, 0, 100, 100), t}), Failure);
+    // 100 has threads 103 and 104; its child 101 has thread 102.
+    auto thread = [](pid_t tid, const cr_tree_entry& leader) {
+        cr_tree_entry t = leader;
+        t.pid = tid;
+        t.flags = 0;
+        return t;
+    };
+    auto root = task(100, 0, 100, 100), child = task(101, 100, 100, 100);
+    auto plan = plan_tree({root, thread(103, root), thread(104, root), child, thread(102, child)});
+    EXPECT_EQ(plan[0].children, std::vector<size_t>{3});
+    EXPECT_EQ(plan[0].threads, (std::vector<pid_t>{103, 104}));
+    EXPECT_EQ(plan[3].threads, std::vector<pid_t>{102});
+    EXPECT_TRUE(plan[1].is_thread && plan[2].is_thread && plan[4].is_thread);
+    EXPECT_FALSE(plan[3].is_thread);
 }
 
 } // namespace

@@ -1,8 +1,8 @@
 // cr-tool restart [--detach] [--pidns] [--no-verify] [--stdin F] [--stdout F] [--stderr F] FILE
 //
-// Reads the image's tree itself and recreates it: every task with its
+// Reads the image's tree itself and recreates it: every process with its
 // original pid (clone3 set_tid), parent, session and process group, each
-// creating its own children (tree_plan.hpp). Then every task calls
+// creating its own children and then its threads (tree_plan.hpp). Then every task calls
 // restart(2) on the one open image file and the kernel restores them in
 // turn. The image's external fds (a terminal, a pipe to outside) come from
 // the fds 0, 1 and 2 every task inherits from cr-tool, or from the files
@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -116,6 +117,13 @@ struct TreeBuild {
         while (::read(ready[0], &byte, 1) < 0 && errno == EINTR) {
         }
         ::close(ready[0]);
+    }
+    // Threads last: each goes straight into restart(2) and waits there for the tree.
+    for (pid_t tid : me.threads) {
+        constexpr size_t stack_size = 64 * 1024;
+        void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (stack == MAP_FAILED || clone_restoring_thread(tid, stack, stack_size, b.image_fd, b.log_fd) < 0)
+            report_and_exit(b.status_fd, errno);
     }
     if (ready_fd >= 0)
         ::close(ready_fd);

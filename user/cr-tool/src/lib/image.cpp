@@ -21,6 +21,7 @@ const char* obj_type_name(ObjType type)
     case ObjType::file: return "file";
     case ObjType::pipe: return "pipe";
     case ObjType::sighand: return "sighand";
+    case ObjType::fs: return "fs_struct";
     }
     return "?";
 }

@@ -28,13 +28,15 @@ std::vector<TaskPlan> plan_tree(const std::vector<cr_tree_entry>& tree)
     std::unordered_map<pid_t, size_t> by_pid;
     for (size_t i = 0; i < tree.size(); i++) {
         const auto& e = tree[i];
-        if (e.tgid != e.pid)
-            throw Failure(fmt::format("pid {} is a thread of {}; restarting threads is not supported yet",
-                                      e.pid, e.tgid));
         plan[i].pid = e.pid;
         by_pid[e.pid] = i;
-        if (i > 0)
-            plan[by_pid.at(e.ppid)].children.push_back(i);   // the reader checked parents come first
+        // The reader checked that parents and leaders come first.
+        if (e.tgid != e.pid) {
+            plan[i].is_thread = true;
+            plan[by_pid.at(e.tgid)].threads.push_back(e.pid);
+        } else if (i > 0) {
+            plan[by_pid.at(e.ppid)].children.push_back(i);
+        }
     }
     std::vector<size_t> created_at(tree.size());
     size_t next = 0;
@@ -56,6 +58,8 @@ std::vector<TaskPlan> plan_tree(const std::vector<cr_tree_entry>& tree)
 
     for (size_t i = 1; i < tree.size(); i++) {
         const auto& e = tree[i];
+        if (plan[i].is_thread)
+            continue;
         const auto& parent = tree[by_pid.at(e.ppid)];
         auto& p = plan[i];
         if (e.sid == e.pid)

@@ -17,11 +17,14 @@ struct TaskPlan {
     bool new_session = false;       // setsid() first
     pid_t join_pgid = 0;            // then setpgid(0, join_pgid); 0: keep the inherited group
     std::vector<size_t> children;   // indices into the plan, in creation order
+    std::vector<pid_t> threads;     // its other threads' tids, created after the children
+    bool is_thread = false;         // a thread: its leader's entry creates it
 };
 
-// One entry per TREE entry, in TREE order (plan[0] is the root). Each task
+// One entry per TREE entry, in TREE order (plan[0] is the root). Each process
 // creates its children one after another, each child its whole subtree
-// before the next starts: creation runs in depth-first order. Throws
+// before the next starts (creation runs in depth-first order), then its
+// threads. Throws
 // Failure naming the task when the tree needs what this cannot build yet.
 std::vector<TaskPlan> plan_tree(const std::vector<cr_tree_entry>& tree);
 

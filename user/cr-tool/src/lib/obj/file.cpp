@@ -91,8 +91,12 @@ size_t decode_fd_table(const RecordView& rec, DecodeContext& ctx, nlohmann::json
 size_t decode_fs(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
 {
     auto f = rec.as<cr_rec_fs>();
+    ctx.define(rec, f.objref, ObjType::fs);
+    if (f.reserved)
+        ctx.fail(rec, "field reserved: not zero");
     if (f.umask & ~0777u)
         ctx.fail(rec, fmt::format("field umask: {:#o}", f.umask));
+    out["objref"] = f.objref;
     out["umask"] = fmt::format("{:04o}", f.umask);
     out["cwd"] = bounded_string(rec, ctx, "cwd", rec.tail(sizeof(f)), f.cwd_len);
     return sizeof(f) + f.cwd_len;

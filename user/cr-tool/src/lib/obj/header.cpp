@@ -60,10 +60,12 @@ size_t decode_tree(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
         ctx.fail(rec, "field reserved: not zero");
     out["nr_tasks"] = t.nr_tasks;
     out["tasks"] = nlohmann::json::array();
-    // The same rules as the kernel's, indexed the same way: pid -> entry, and
-    // the entry after each parent's last child (its children are adjacent).
+    // The same rules as the kernel's, indexed the same way: pid -> entry, the
+    // entry after each parent's last child (its children are adjacent), and
+    // each entry's thread-group leader (a process's threads follow it).
     std::unordered_map<int32_t, uint32_t> index;
     std::unordered_map<int32_t, uint32_t> next_child;
+    std::vector<uint32_t> leader_of;
     for (uint32_t i = 0; i < t.nr_tasks; i++) {
         cr_tree_entry e;
         std::memcpy(&e, rec.bytes.data() + sizeof(t) + i * sizeof(e), sizeof(e));
@@ -73,17 +75,35 @@ size_t decode_tree(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
                                       e.pid, e.tgid, e.pgid, e.sid, e.ppid));
         if (e.flags & ~uint32_t(CR_TASK_ROOT | CR_TASK_THREAD_LEADER | CR_TASK_ZOMBIE))
             ctx.fail(rec, fmt::format("field tasks[{}].flags: unknown bits {:#x}", i, e.flags));
-        // The kernel writes the root first, then breadth-first: every parent before its children.
-        if (bool(e.flags & CR_TASK_ROOT) != (i == 0) || (e.ppid == 0) != (i == 0))
-            ctx.fail(rec, fmt::format("field tasks[{}]: the root, and only it, comes first without a parent", i));
+        uint32_t leader = i;
+        if (e.pid != e.tgid) {
+            if (e.flags)
+                ctx.fail(rec, fmt::format("field tasks[{}].flags: {:#x} on thread {}", i, e.flags, e.pid));
+            if (i == 0 || ctx.tree[i - 1].tgid != e.tgid)
+                ctx.fail(rec, fmt::format("field tasks[{}]: thread {} does not follow its process {}", i,
+                                          e.pid, e.tgid));
+            leader = leader_of[i - 1];
+            const auto& l = ctx.tree[leader];
+            if (e.ppid != l.ppid || e.pgid != l.pgid || e.sid != l.sid)
+                ctx.fail(rec, fmt::format("field tasks[{}]: thread {} has another parent, group or session "
+                                          "than its process", i, e.pid));
+        } else if (!(e.flags & CR_TASK_THREAD_LEADER)) {
+            ctx.fail(rec, fmt::format("field tasks[{}]: pid {} leads its thread group but is not flagged so",
+                                      i, e.pid));
+        }
+        leader_of.push_back(leader);
+        // The kernel writes the root's process first, then breadth-first: every parent before its children.
+        if (bool(e.flags & CR_TASK_ROOT) != (i == 0) || (e.ppid == 0) != (leader == 0))
+            ctx.fail(rec, fmt::format("field tasks[{}]: the root, and only its process, comes first without a parent",
+                                      i));
         if (i == 0 && (e.flags & CR_TASK_ZOMBIE))
             ctx.fail(rec, "field tasks[0]: the root cannot be a zombie");
         if (!index.emplace(e.pid, i).second)
             ctx.fail(rec, fmt::format("field tasks[{}]: pid {} appears twice", i, e.pid));
-        if (i > 0) {
+        if (e.ppid) {
             auto parent = index.find(e.ppid);
-            if (parent == index.end() || parent->second == i)
-                ctx.fail(rec, fmt::format("field tasks[{}]: parent {} of pid {} is not an earlier task", i,
+            if (parent == index.end() || parent->second >= i || leader_of[parent->second] != parent->second)
+                ctx.fail(rec, fmt::format("field tasks[{}]: parent {} of pid {} is not an earlier process", i,
                                           e.ppid, e.pid));
             if (ctx.tree[parent->second].flags & CR_TASK_ZOMBIE)
                 ctx.fail(rec, fmt::format("field tasks[{}]: its parent {} is a zombie", i, e.ppid));
@@ -95,6 +115,7 @@ size_t decode_tree(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
         ctx.tree.push_back(e);
         out["tasks"].push_back({{"pid", e.pid}, {"tgid", e.tgid}, {"ppid", e.ppid}, {"pgid", e.pgid},
                                 {"sid", e.sid}, {"root", bool(e.flags & CR_TASK_ROOT)},
+                                {"thread", e.pid != e.tgid},
                                 {"zombie", bool(e.flags & CR_TASK_ZOMBIE)}});
     }
     return used;

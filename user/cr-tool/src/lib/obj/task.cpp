@@ -1,4 +1,6 @@
 // TASK, CREDS and RLIMITS: a task's own state; ZOMBIE: all that is left of a dead one.
+#include <csignal>
+
 #include <fmt/format.h>
 
 #include "image.hpp"
@@ -46,20 +48,32 @@ size_t decode_task(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
 {
     auto t = rec.as<cr_rec_task>();
     next_tree_entry(rec, ctx, t.pid, false);
-    if (!t.mm_ref || !t.files_ref || !t.sighand_ref)
-        ctx.fail(rec, "field *_ref: a task needs an mm, an fd table and a sighand");
-    if (t.reserved || t.reserved2)
-        ctx.fail(rec, "field reserved: not zero");
+    const cr_tree_entry& e = ctx.tree[ctx.tasks - 1];
+    if (!t.mm_ref || !t.files_ref || !t.fs_ref || !t.sighand_ref)
+        ctx.fail(rec, "field *_ref: a task needs an mm, an fd table, an fs_struct and a sighand");
+    // SIGSTOP 19, SIGTSTP 20, SIGTTIN 21, SIGTTOU 22 on x86_64.
+    uint32_t stop_signal = t.stop & CR_STOP_SIGMASK;
+    if (t.stop & ~uint32_t(CR_STOP_SIGMASK | CR_STOP_REPORTED) ||
+        (t.stop && (stop_signal < SIGSTOP || stop_signal > SIGTTOU)))
+        ctx.fail(rec, fmt::format("field stop: {:#x} is not a job-control stop", t.stop));
+    // A thread sends no signal at its exit; a process at most a signal.
+    if (e.pid != e.tgid ? t.exit_signal != -1 : t.exit_signal < 0 || t.exit_signal > 64)
+        ctx.fail(rec, fmt::format("field exit_signal: {} for a {}", t.exit_signal,
+                                  e.pid != e.tgid ? "thread" : "process"));
     ctx.named_by_tasks.emplace_back(t.mm_ref, ObjType::mm);
     ctx.named_by_tasks.emplace_back(t.files_ref, ObjType::files);
+    ctx.named_by_tasks.emplace_back(t.fs_ref, ObjType::fs);
     ctx.named_by_tasks.emplace_back(t.sighand_ref, ObjType::sighand);
     out["pid"] = t.pid;
     out["comm"] = std::string(t.comm, strnlen(t.comm, sizeof(t.comm)));
     out["mm_ref"] = t.mm_ref;
     out["files_ref"] = t.files_ref;
+    out["fs_ref"] = t.fs_ref;
     out["sighand_ref"] = t.sighand_ref;
     out["exit_signal"] = t.exit_signal;
     out["personality"] = t.personality;
+    if (t.stop)
+        out["stopped_by"] = stop_signal;
     return sizeof(t);
 }
 
