@@ -5,7 +5,7 @@ processes share (pipes between them, one open file) stay shared."""
 import os
 import signal
 
-from crlib import (Workload, WORK, checkpoint, cr, reap_orphan, reap_strays, report,
+from crlib import (Workload, WORK, checkpoint, cr, inspect_json, reap_orphan, reap_strays, report,
                    restart_detached, tree_of, wait_for, checkpoint_restart)
 
 
@@ -92,13 +92,26 @@ def test_tree_of_100_processes(image):
     assert code == 0 and "PASS" in log, log
 
 
-def test_shared_anon_memory_between_processes_is_refused(image):
-    """Restart cannot keep it shared yet: checkpoint says so and leaves the tree running."""
+def test_shared_anon_memory_stays_shared_and_private_stays_private(image):
+    """MAP_SHARED|MAP_ANONYMOUS inherited by a child: one object after restart, stored once."""
     wl = Workload("shared_anon")
     wl.wait_ready()
-    res = cr("checkpoint", "--pid", wl.pid, "--output", image, "--kill")
-    assert res.returncode != 0, "checkpoint of shared anonymous memory between processes succeeded"
-    assert "shared anonymous memory" in res.stderr, res.stderr
+    pid = checkpoint_restart(wl, image)
+    mappings = [r for r in inspect_json(image)["records"] if r["type"] == "VMA" and r["kind"] == "anon-shared"]
+    assert len(mappings) == 2 and mappings[0]["file_ref"] == mappings[1]["file_ref"], mappings
+    assert mappings[1]["nr_pages"] == 0, f"the child's mapping carries pages again: {mappings}"
+    code, log = wl.verdict(pid)
+    assert code == 0 and "PASS" in log, log
+
+
+def test_shared_anon_memory_mapped_outside_the_tree_is_ebusy(image):
+    """The child checkpointed alone: its parent, outside, maps the same memory."""
+    wl = Workload("shared_anon")
+    wl.wait_ready()
+    child = int(next(line for line in wl.log().splitlines() if line.startswith("child ")).split()[1])
+    res = cr("checkpoint", "--pid", child, "--output", image, "--kill")
+    assert res.returncode != 0, "checkpoint of memory shared with an outside process succeeded"
+    assert "also mapped outside the checkpointed tree" in res.stderr, res.stderr
     assert not image.exists(), "a failed checkpoint left an image"
     code, log = wl.verdict(wl.pid)
     assert code == 0 and "PASS" in log, log

@@ -22,6 +22,7 @@ const char* obj_type_name(ObjType type)
     case ObjType::pipe: return "pipe";
     case ObjType::sighand: return "sighand";
     case ObjType::fs: return "fs_struct";
+    case ObjType::shm: return "shared memory";
     }
     return "?";
 }

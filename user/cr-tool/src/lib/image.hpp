@@ -50,7 +50,7 @@ private:
     uint64_t offset_;
 };
 
-enum class ObjType { mm, files, file, pipe, sighand, fs };
+enum class ObjType { mm, files, file, pipe, sighand, fs, shm };
 const char* obj_type_name(ObjType type);
 
 // What the decoders share while walking one image.

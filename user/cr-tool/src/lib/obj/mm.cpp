@@ -55,10 +55,22 @@ size_t decode_vma(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out
         ctx.fail(rec, fmt::format("field nr_pages: {} exceeds the mapping's {} pages", v.nr_pages,
                                   (v.end - v.start) / page));
     bool file_kind = v.kind == CR_VMA_FILE_PRIVATE || v.kind == CR_VMA_FILE_SHARED;
-    if (file_kind)
+    if (file_kind) {
         ctx.use(rec, "file_ref", v.file_ref, ObjType::file);
-    else if (v.file_ref)
-        ctx.fail(rec, "field file_ref: set on a mapping that is not of a file");
+    } else if (v.kind == CR_VMA_ANON_SHARED) {
+        // The first mapping of shared memory defines it, maps all of it and carries its pages.
+        if (!ctx.objrefs.contains(v.file_ref)) {
+            ctx.define(rec, v.file_ref, ObjType::shm);
+            if (v.pgoff)
+                ctx.fail(rec, "field pgoff: the first mapping of shared memory maps it from 0");
+        } else {
+            ctx.use(rec, "file_ref", v.file_ref, ObjType::shm);
+            if (v.nr_pages)
+                ctx.fail(rec, "field nr_pages: the pages of shared memory come with its first mapping");
+        }
+    } else if (v.file_ref) {
+        ctx.fail(rec, "field file_ref: set on a mapping that is not of a file or shared memory");
+    }
     ctx.mm.vmas_left--;
     ctx.mm.prev_end = v.end;
     ctx.mm.vma_start = v.start;
@@ -70,7 +82,7 @@ size_t decode_vma(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out
     out["prot"] = fmt::format("{}{}{}", v.prot & 1 ? 'r' : '-', v.prot & 2 ? 'w' : '-',
                               v.prot & 4 ? 'x' : '-');
     out["nr_pages"] = v.nr_pages;
-    if (file_kind)
+    if (v.file_ref)
         out["file_ref"] = v.file_ref;
     return sizeof(v);
 }
