@@ -143,3 +143,18 @@ def test_stopped_children_stay_stopped(image):
         assert state == "T", f"pid {t['pid']} is in state {state}, not stopped"
     code, log = wl.verdict(pid)
     assert code == 0 and "PASS" in log, log
+
+
+def test_sessions_and_groups_of_gone_leaders_keep_their_ids(image):
+    """Orphans in a session and groups whose leaders exited: the ids live on after restart."""
+    wl = Workload("orphans")
+    wl.wait_ready()
+    pid = checkpoint_restart(wl, image)
+    tasks = tree_of(image)
+    assert len(tasks) == 3, tasks
+    gone = {t["sid"] for t in tasks[1:]} | {t["pgid"] for t in tasks[1:]}
+    assert len(gone) == 2 and not gone & {t["pid"] for t in tasks}, f"expected two gone leaders: {tasks}"
+    for t in tasks[1:]:
+        assert proc_ids(t["pid"]) == (t["ppid"], t["pgid"], t["sid"]), f"pid {t['pid']}: {proc_ids(t['pid'])}"
+    code, log = wl.verdict(pid)
+    assert code == 0 and "PASS" in log, log

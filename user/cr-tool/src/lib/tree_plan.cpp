@@ -42,46 +42,31 @@ std::vector<TaskPlan> plan_tree(const std::vector<cr_tree_entry>& tree)
     size_t next = 0;
     number_depth_first(plan, 0, created_at, next);
 
-    const auto& root = tree[0];
-    if (root.sid == root.pid)
-        plan[0].new_session = true;
-    else if (by_pid.contains(root.sid))
-        throw Failure(fmt::format("pid {} is in the session of its descendant {}", root.pid, root.sid));
-    if (root.pgid == root.pid) {
-        if (!plan[0].new_session)
-            plan[0].join_pgid = root.pid;
-    } else if (by_pid.contains(root.pgid)) {
-        throw Failure(fmt::format("pid {} is in the process group of its descendant {}; not supported yet",
-                                  root.pid, root.pgid));
-    }
-    // Otherwise the root's session and group are those of whoever started it: it takes cr-tool's.
-
-    for (size_t i = 1; i < tree.size(); i++) {
+    // What setsid() and setpgid() can build as the tasks are created: session
+    // leaders, and groups whose leader exists already in the session the
+    // member is in at that time. restart(2) moves the others (a member
+    // created before its group's leader, a session or group whose leader is
+    // gone) once every task exists.
+    std::vector<pid_t> session_at_creation(tree.size());
+    for (size_t i = 0; i < tree.size(); i++) {
         const auto& e = tree[i];
-        if (plan[i].is_thread)
-            continue;
-        const auto& parent = tree[by_pid.at(e.ppid)];
         auto& p = plan[i];
-        if (e.sid == e.pid)
-            p.new_session = true;
-        else if (e.sid != parent.sid)
-            throw Failure(fmt::format("pid {} is in session {}, which its parent {} is not in; "
-                                      "not supported yet", e.pid, e.sid, parent.pid));
+        if (p.is_thread)
+            continue;
+        p.new_session = e.sid == e.pid;
+        session_at_creation[i] = p.new_session ? e.pid : i ? session_at_creation[by_pid.at(e.ppid)] : 0;
+        if (p.new_session)
+            continue;
         if (e.pgid == e.pid) {
-            if (!p.new_session)
-                p.join_pgid = e.pid;
-        } else if (p.new_session) {
-            throw Failure(fmt::format("pid {} leads session {} but is in process group {}; not supported yet",
-                                      e.pid, e.sid, e.pgid));
-        } else if (e.pgid != parent.pgid) {
-            auto leader = by_pid.find(e.pgid);
-            if (leader == by_pid.end() || created_at[leader->second] > created_at[i] ||
-                tree[leader->second].sid != e.sid)
-                throw Failure(fmt::format("pid {} is in process group {}, which cr-tool cannot recreate "
-                                          "before it (its leader is gone, outside the tree or created "
-                                          "later); not supported yet", e.pid, e.pgid));
-            p.join_pgid = e.pgid;
+            p.join_pgid = e.pid;
+            continue;
         }
+        auto leader = by_pid.find(e.pgid);
+        if (i > 0 && leader != by_pid.end() && tree[leader->second].pgid == e.pgid &&
+            created_at[leader->second] < created_at[i] &&
+            session_at_creation[leader->second] == session_at_creation[i] &&
+            e.pgid != tree[by_pid.at(e.ppid)].pgid)
+            p.join_pgid = e.pgid;
     }
     return plan;
 }
