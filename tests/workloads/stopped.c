@@ -18,13 +18,17 @@ static void on_sigchld(int sig)
 	sigchld_count++;
 }
 
+static int go[2];
+
+/* Stops itself; once continued, says its name and exits with @code when told to. */
 static pid_t spawn_stopped(int out, char name, int code)
 {
 	pid_t pid = fork();
+	char byte;
 
 	if (pid == 0) {
 		raise(SIGSTOP);
-		if (write(out, &name, 1) != 1)
+		if (write(out, &name, 1) != 1 || wl_get(go[0], &byte, 1))
 			_exit(100);
 		_exit(code);
 	}
@@ -55,6 +59,7 @@ static void continue_and_reap(pid_t pid, int in, char name, int code)
 	WL_CHECK(waitpid(pid, &status, WCONTINUED) == pid && WIFCONTINUED(status),
 		 "%c: not reported continued (status %#x)", name, status);
 	WL_CHECK(wl_get(in, &got, 1) == 0 && got == name, "%c: did not run once continued", name);
+	wl_put(go[1], "g", 1);
 	WL_CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == code,
 		 "%c: exit status %#x, expected %d", name, status, code);
 }
@@ -67,7 +72,7 @@ int main(void)
 
 	wl_init();
 	sigaction(SIGCHLD, &sa, NULL);
-	if (pipe(pipefd))
+	if (pipe(pipefd) || pipe(go))
 		return 1;
 	a = spawn_stopped(pipefd[1], 'A', 7);
 	b = spawn_stopped(pipefd[1], 'B', 8);

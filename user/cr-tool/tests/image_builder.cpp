@@ -39,6 +39,7 @@ std::vector<uint8_t> valid_image()
     b.add(CR_REC_TASK, task);
     b.add(CR_REC_CREDS, cr_rec_creds{});
     b.add(CR_REC_RLIMITS, cr_rec_rlimits{});
+    b.add(CR_REC_ITIMERS, cr_rec_itimers{});
     b.add(CR_REC_RESTART_BLOCK, cr_rec_restart_block{});
     b.add(CR_REC_CPU, cr_rec_cpu{});
     std::vector<uint8_t> xsave(576, 0);

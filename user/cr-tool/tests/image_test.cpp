@@ -23,6 +23,15 @@ std::vector<size_t> record_offsets(const std::vector<uint8_t>& img)
     return offs;
 }
 
+// Offset of the first record of @type.
+size_t offset_of(const std::vector<uint8_t>& img, uint32_t type)
+{
+    for (size_t off : record_offsets(img))
+        if (reinterpret_cast<const cr_hdr*>(img.data() + off)->type == type)
+            return off;
+    throw std::runtime_error("no such record");
+}
+
 cr_hdr* header_at(std::vector<uint8_t>& img, size_t index)
 {
     return reinterpret_cast<cr_hdr*>(img.data() + record_offsets(img)[index]);
@@ -176,8 +185,7 @@ TEST(ImageReader, RefusesAZombieSectionForALiveTask)
 TEST(ImageReader, RefusesAnFdTableNamingAnUndefinedFile)
 {
     auto img = valid_image();
-    auto offs = record_offsets(img);
-    auto* e = reinterpret_cast<cr_fd_entry*>(img.data() + offs[13] + sizeof(cr_rec_fd_table));
+    auto* e = reinterpret_cast<cr_fd_entry*>(img.data() + offset_of(img, CR_REC_FD_TABLE) + sizeof(cr_rec_fd_table));
     e->file_ref = 77;
     reseal(img);
     auto r = decode(img);
@@ -188,8 +196,7 @@ TEST(ImageReader, RefusesAnFdTableNamingAnUndefinedFile)
 TEST(ImageReader, RefusesAReusedObjref)
 {
     auto img = valid_image();
-    auto offs = record_offsets(img);
-    auto* file = reinterpret_cast<cr_rec_file*>(img.data() + offs[12]);
+    auto* file = reinterpret_cast<cr_rec_file*>(img.data() + offset_of(img, CR_REC_FILE));
     file->objref = 1;  // the MM's id
     reseal(img);
     auto r = decode(img);
@@ -207,9 +214,8 @@ TEST(ImageReader, RefusesDataAfterTheTrailer)
 TEST(ImageReader, RefusesPagesOutsideTheirVma)
 {
     auto img = valid_image();
-    auto offs = record_offsets(img);
     uint64_t bad = 0x40000;
-    std::memcpy(img.data() + offs[10] + sizeof(cr_rec_pages), &bad, 8);
+    std::memcpy(img.data() + offset_of(img, CR_REC_PAGES) + sizeof(cr_rec_pages), &bad, 8);
     reseal(img);
     auto r = decode(img);
     ASSERT_FALSE(r.valid);

@@ -1,4 +1,5 @@
-// cr-tool restart [--detach] [--pidns] [--no-verify] [--stdin F] [--stdout F] [--stderr F] FILE
+// cr-tool restart [--detach] [--pidns] [--no-verify] [--allow-moved-files] [--allow-changed-files]
+//                 [--stdin F] [--stdout F] [--stderr F] FILE
 //
 // Reads the image's tree itself and recreates it: every process with its
 // original pid (clone3 set_tid), parent, session and process group, each
@@ -21,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -42,6 +45,7 @@ struct RestartOptions {
     bool detach = false;
     bool pidns = false;
     bool no_verify = false;
+    unsigned long flags = 0;    // restart(2) flags
     std::string stdio[3];   // files for fds 0, 1, 2 of the tree; empty: cr-tool's own
 };
 
@@ -76,6 +80,7 @@ void redirect_stdio(const std::vector<Fd>& fds, int status_fd)
 // What every created task shares: the plan, the image, the kernel log, the status pipe.
 struct TreeBuild {
     const std::vector<TaskPlan>& plan;
+    unsigned long flags;
     int image_fd;
     int log_fd;
     int status_fd;
@@ -122,13 +127,35 @@ struct TreeBuild {
     for (pid_t tid : me.threads) {
         constexpr size_t stack_size = 64 * 1024;
         void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (stack == MAP_FAILED || clone_restoring_thread(tid, stack, stack_size, b.image_fd, b.log_fd) < 0)
+        if (stack == MAP_FAILED ||
+            clone_restoring_thread(tid, stack, stack_size, b.image_fd, b.log_fd, b.flags) < 0)
             report_and_exit(b.status_fd, errno);
     }
     if (ready_fd >= 0)
         ::close(ready_fd);
-    sys_restart(0, b.image_fd, 0, b.log_fd);
+    sys_restart(0, b.image_fd, b.flags, b.log_fd);
     report_and_exit(b.status_fd, errno);
+}
+
+// Each task dies with its parent, one generation after another: wait until
+// none is left running (a zombie waiting for its reaper counts as gone), so
+// that "nothing was restarted" is true when cr-tool says it.
+void wait_until_gone(const std::vector<TaskPlan>& plan)
+{
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (const auto& task : plan) {
+        std::string stat = fmt::format("/proc/{}/stat", task.pid);
+        while (std::chrono::steady_clock::now() < deadline) {
+            std::ifstream in(stat);
+            std::string line;
+            if (!std::getline(in, line))
+                break;
+            auto paren = line.rfind(')');
+            if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z')
+                break;
+            ::usleep(10000);
+        }
+    }
 }
 
 int exit_code_of(int status)
@@ -188,7 +215,7 @@ int run_restart(const RestartOptions& opt)
     if (::pipe2(pipefd, O_CLOEXEC) < 0)
         throw_errno("cannot create a status pipe");
     Fd status_rd(pipefd[0]), status_wr(pipefd[1]);
-    TreeBuild build{plan, image.get(), log.fd(), status_wr.get()};
+    TreeBuild build{plan, opt.flags, image.get(), log.fd(), status_wr.get()};
     std::vector<Fd> stdio = open_stdio(opt);
 
     pid_t self = ::getpid();
@@ -224,11 +251,18 @@ int run_restart(const RestartOptions& opt)
         ::kill(child, SIGKILL);
         int status;
         ::waitpid(child, &status, 0);
+        if (!opt.pidns)
+            wait_until_gone(plan);
         if (n == sizeof(err)) {
             if (err == EEXIST)
                 throw Error(err, fmt::format("a pid of the tree in {} is in use; nothing was restarted",
                                              opt.image),
                             "restart with --pidns to restore it in a new pid namespace");
+            if (err == ESTALE)
+                throw Error(err, fmt::format("restart from {} failed{}; nothing was restarted", opt.image,
+                                             log.explain()),
+                            "if the files were copied here, --allow-moved-files; to accept changed ones, "
+                            "--allow-changed-files");
             throw Error(err, fmt::format("restart from {} failed{}; nothing was restarted", opt.image,
                                          log.explain()));
         }
@@ -260,6 +294,11 @@ void setup_restart(CLI::App& app, int& status)
     sub->add_flag("--pidns", opt->pidns, "restore in a new pid namespace (the pid may be in use here)");
     sub->add_flag("--no-verify", opt->no_verify,
                   "hand the image to the kernel without checking it first (the kernel checks it itself)");
+    sub->add_flag_callback("--allow-moved-files", [opt] { opt->flags |= RESTART_FILES_MOVED; },
+                           "accept regular files that are other inodes with the checkpoint's size and mtime "
+                           "(copied here, e.g. by rsync -a to another node)");
+    sub->add_flag_callback("--allow-changed-files", [opt] { opt->flags |= RESTART_FILES_CHANGED; },
+                           "accept regular files whose size or mtime changed since the checkpoint");
     sub->add_option("--stdin", opt->stdio[0],
                     "file the tree's external stdin (a terminal or pipe at checkpoint) comes from");
     sub->add_option("--stdout", opt->stdio[1], "file (appended to) for the tree's external stdout");

@@ -102,6 +102,12 @@ void check_order(const RecordView& rec, DecodeContext& ctx)
         ctx.fail(rec, "the second record must be TREE");
     if (ctx.records > 1 && (rec.type == CR_REC_HEADER || rec.type == CR_REC_TREE))
         ctx.fail(rec, "HEADER and TREE appear once, at the start");
+    // FILE_DATA follows its unlinked FILE directly; so does the state record of an eventfd, ...
+    if (rec.type != CR_REC_FILE_DATA && rec.type != CR_REC_FILE)
+        ctx.unlinked = {};
+    bool state_record = rec.type == CR_REC_EVENTFD || rec.type == CR_REC_SIGNALFD || rec.type == CR_REC_TIMERFD;
+    if (ctx.file_state && !state_record)
+        ctx.fail(rec, fmt::format("the state record of FILE {} is missing", ctx.file_state->first));
     if (ctx.vma_pages_left && rec.type != CR_REC_PAGES)
         ctx.fail(rec, fmt::format("{} more PAGES of the previous VMA are missing",
                                   ctx.vma_pages_left));

@@ -70,6 +70,12 @@ struct DecodeContext {
         uint64_t vma_start = 0, vma_end = 0;
         uint64_t pages = 0;
     } mm;
+    struct UnlinkedFile {
+        uint32_t objref = 0;     // the unlinked FILE whose FILE_DATA may follow, else 0
+        uint64_t size = 0;
+        uint64_t next = 0;       // FILE_DATA offsets ascend from here
+    } unlinked;
+    std::optional<std::pair<uint32_t, uint32_t>> file_state;   // (objref, kind) whose state record is due
 
     [[noreturn]] void fail(const RecordView& rec, const std::string& what) const;
     void define(const RecordView& rec, uint32_t id, ObjType type);

@@ -23,18 +23,19 @@ long sys_restart(pid_t pid, int fd, unsigned long flags, int logfd)
 
 // The new thread starts on an empty stack at the instruction after the
 // clone3 syscall, so it cannot return through C++ code: it runs these few
-// instructions, which use registers only. r8 and r9 carry the fds across
-// the syscall (it preserves every register but rax, rcx and r11).
+// instructions, which use registers only. rdx, r8 and r9 carry the image
+// fd, the flags and the log fd across the syscall (it preserves every
+// register but rax, rcx and r11).
 static_assert(__NR_clone3 == 435 && __NR_restart == 464 && __NR_exit == 60,
               "the x86_64 syscall numbers below");
-extern "C" long cr_clone3_then_restart(struct clone_args* args, size_t size, long image_fd, long log_fd);
+extern "C" long cr_clone3_then_restart(struct clone_args* args, size_t size, long image_fd, long log_fd,
+                                       unsigned long flags);
 asm(R"(
 	.text
 	.globl	cr_clone3_then_restart
 	.type	cr_clone3_then_restart, @function
 cr_clone3_then_restart:
 	endbr64
-	mov	%rdx, %r8
 	mov	%rcx, %r9
 	mov	$435, %eax
 	syscall
@@ -42,8 +43,8 @@ cr_clone3_then_restart:
 	jz	1f
 	ret
 1:	xor	%edi, %edi
-	mov	%r8, %rsi
-	xor	%edx, %edx
+	mov	%rdx, %rsi
+	mov	%r8, %rdx
 	mov	%r9, %r10
 	mov	$464, %eax
 	syscall
@@ -55,7 +56,8 @@ cr_clone3_then_restart:
 	.size	cr_clone3_then_restart, .-cr_clone3_then_restart
 )");
 
-pid_t clone_restoring_thread(pid_t tid, void* stack, size_t stack_size, int image_fd, int log_fd)
+pid_t clone_restoring_thread(pid_t tid, void* stack, size_t stack_size, int image_fd, int log_fd,
+                             unsigned long flags)
 {
     struct clone_args args = {};
     // No CLONE_FILES or CLONE_FS: restart(2) rebuilds the thread's sharing from the image.
@@ -64,7 +66,7 @@ pid_t clone_restoring_thread(pid_t tid, void* stack, size_t stack_size, int imag
     args.stack_size = stack_size;
     args.set_tid = reinterpret_cast<uint64_t>(&tid);
     args.set_tid_size = 1;
-    long ret = cr_clone3_then_restart(&args, sizeof(args), image_fd, log_fd);
+    long ret = cr_clone3_then_restart(&args, sizeof(args), image_fd, log_fd, flags);
     if (ret < 0) {
         errno = static_cast<int>(-ret);
         return -1;

@@ -16,6 +16,10 @@ const char* file_kind_name(uint32_t kind)
     case CR_FILE_CHR: return "chardev";
     case CR_FILE_PIPE: return "pipe";
     case CR_FILE_EXTERNAL: return "external";
+    case CR_FILE_UNLINKED: return "unlinked";
+    case CR_FILE_EVENTFD: return "eventfd";
+    case CR_FILE_SIGNALFD: return "signalfd";
+    case CR_FILE_TIMERFD: return "timerfd";
     }
     return nullptr;
 }
@@ -33,7 +37,8 @@ size_t decode_file(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
         ctx.fail(rec, "field pipe_ref: set on a file that is not a pipe");
     if (f.pos < 0)
         ctx.fail(rec, "field pos: negative");
-    bool has_path = f.kind == CR_FILE_REG || f.kind == CR_FILE_DIR || f.kind == CR_FILE_CHR;
+    bool has_path = f.kind == CR_FILE_REG || f.kind == CR_FILE_DIR || f.kind == CR_FILE_CHR ||
+                    f.kind == CR_FILE_UNLINKED;
     if (has_path != (f.path_len != 0))
         ctx.fail(rec, "field path_len: a path is required exactly for files reopened by path");
     std::string path = f.path_len ? bounded_string(rec, ctx, "path", rec.tail(sizeof(f)), f.path_len) : "";
@@ -45,7 +50,81 @@ size_t decode_file(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
         out["pipe_ref"] = f.pipe_ref;
     if (has_path)
         out["path"] = path;
+    if (f.kind == CR_FILE_UNLINKED) {
+        out["size"] = f.size;
+        ctx.unlinked = {f.objref, f.size, 0};
+    } else {
+        ctx.unlinked = {};
+    }
+    bool has_state = f.kind == CR_FILE_EVENTFD || f.kind == CR_FILE_SIGNALFD || f.kind == CR_FILE_TIMERFD;
+    ctx.file_state = has_state ? std::optional(std::pair{f.objref, f.kind}) : std::nullopt;
     return sizeof(f) + f.path_len;
+}
+
+// The state record that follows an eventfd, signalfd or timerfd FILE.
+void expect_file_state(const RecordView& rec, DecodeContext& ctx, uint32_t objref, uint32_t kind)
+{
+    if (!ctx.file_state || ctx.file_state->first != objref || ctx.file_state->second != kind)
+        ctx.fail(rec, fmt::format("field objref: {} is not the {} FILE just before it", objref,
+                                  file_kind_name(kind)));
+    ctx.file_state.reset();
+}
+
+size_t decode_eventfd(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
+{
+    auto e = rec.as<cr_rec_eventfd>();
+    expect_file_state(rec, ctx, e.objref, CR_FILE_EVENTFD);
+    if (e.flags & ~1u || e.count == UINT64_MAX)
+        ctx.fail(rec, fmt::format("field flags/count: {:#x}/{}", e.flags, e.count));
+    out["objref"] = e.objref;
+    out["count"] = e.count;
+    out["semaphore"] = bool(e.flags & 1);
+    return sizeof(e);
+}
+
+size_t decode_signalfd(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
+{
+    auto s = rec.as<cr_rec_signalfd>();
+    expect_file_state(rec, ctx, s.objref, CR_FILE_SIGNALFD);
+    if (s.reserved)
+        ctx.fail(rec, "field reserved: not zero");
+    out["objref"] = s.objref;
+    out["mask"] = hex(s.mask);
+    return sizeof(s);
+}
+
+size_t decode_timerfd(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
+{
+    auto t = rec.as<cr_rec_timerfd>();
+    expect_file_state(rec, ctx, t.objref, CR_FILE_TIMERFD);
+    // CLOCK_REALTIME 0, CLOCK_MONOTONIC 1, CLOCK_BOOTTIME 7
+    if ((t.clockid != 0 && t.clockid != 1 && t.clockid != 7) || t.interval_ns > INT64_MAX ||
+        t.remaining_ns > INT64_MAX)
+        ctx.fail(rec, fmt::format("field clockid/*_ns: {}/{}/{}", t.clockid, t.interval_ns, t.remaining_ns));
+    out["objref"] = t.objref;
+    out["clockid"] = t.clockid;
+    out["interval_ns"] = t.interval_ns;
+    out["remaining_ns"] = t.remaining_ns;
+    out["ticks"] = t.ticks;
+    return sizeof(t);
+}
+
+// The bytes of the unlinked file whose FILE record came just before.
+size_t decode_file_data(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
+{
+    auto d = rec.as<cr_rec_file_data>();
+    auto& u = ctx.unlinked;
+    if (!u.objref || d.objref != u.objref || d.reserved)
+        ctx.fail(rec, fmt::format("field objref: {} is not the unlinked FILE just before it", d.objref));
+    if (!d.len || d.len > CR_FILE_DATA_MAX || d.len > rec.len - sizeof(d) || d.offset < u.next ||
+        d.offset > u.size || d.len > u.size - d.offset)
+        ctx.fail(rec, fmt::format("field offset/len: {} bytes at {} do not fit after {} in a file of {}",
+                                  d.len, d.offset, u.next, u.size));
+    u.next = d.offset + d.len;
+    out["objref"] = d.objref;
+    out["offset"] = d.offset;
+    out["len"] = d.len;
+    return sizeof(d) + d.len;
 }
 
 size_t decode_pipe(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
@@ -107,6 +186,10 @@ const RecordKind kinds[] = {
     {CR_REC_PIPE, "PIPE", sizeof(cr_rec_pipe), decode_pipe},
     {CR_REC_FD_TABLE, "FD_TABLE", sizeof(cr_rec_fd_table), decode_fd_table},
     {CR_REC_FS, "FS", sizeof(cr_rec_fs), decode_fs},
+    {CR_REC_FILE_DATA, "FILE_DATA", sizeof(cr_rec_file_data), decode_file_data},
+    {CR_REC_EVENTFD, "EVENTFD", sizeof(cr_rec_eventfd), decode_eventfd},
+    {CR_REC_SIGNALFD, "SIGNALFD", sizeof(cr_rec_signalfd), decode_signalfd},
+    {CR_REC_TIMERFD, "TIMERFD", sizeof(cr_rec_timerfd), decode_timerfd},
 };
 
 } // namespace

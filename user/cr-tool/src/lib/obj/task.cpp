@@ -105,10 +105,24 @@ size_t decode_rlimits(const RecordView& rec, DecodeContext& ctx, nlohmann::json&
     return sizeof(r);
 }
 
+size_t decode_itimers(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
+{
+    static const char* const names[3] = {"real", "virtual", "prof"};
+    auto r = rec.as<cr_rec_itimers>();
+    for (int i = 0; i < 3; i++) {
+        if (r.it[i].value_ns > INT64_MAX || r.it[i].interval_ns > INT64_MAX)
+            ctx.fail(rec, fmt::format("field it[{}]: out of range", i));
+        if (r.it[i].value_ns || r.it[i].interval_ns)
+            out[names[i]] = {{"value_ns", r.it[i].value_ns}, {"interval_ns", r.it[i].interval_ns}};
+    }
+    return sizeof(r);
+}
+
 const RecordKind kinds[] = {
     {CR_REC_TASK, "TASK", sizeof(cr_rec_task), decode_task},
     {CR_REC_CREDS, "CREDS", sizeof(cr_rec_creds), decode_creds},
     {CR_REC_RLIMITS, "RLIMITS", sizeof(cr_rec_rlimits), decode_rlimits},
+    {CR_REC_ITIMERS, "ITIMERS", sizeof(cr_rec_itimers), decode_itimers},
     {CR_REC_ZOMBIE, "ZOMBIE", sizeof(cr_rec_zombie), decode_zombie},
 };
 

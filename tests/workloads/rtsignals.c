@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Five instances of one real-time signal stay queued, in order, each
+ * with its value: SIGRTMIN is blocked and queued with sigqueue() five
+ * times, values 1 to 5, before READY.
+ *
+ * After restart all five are pending: sigtimedwait() takes the first
+ * three (values 1, 2, 3, SI_QUEUE, sent by this pid), then unblocking
+ * delivers the other two to the handler (values 4, 5), and nothing more.
+ *
+ * CR_CORRUPT=1 takes the first one away before verifying.
+ */
+#include "workload.h"
+
+static volatile int handled, handled_values[8];
+
+static void on_rt(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig; (void)uc;
+	if (handled < 8)
+		handled_values[handled] = si->si_value.sival_int;
+	handled++;
+}
+
+int main(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_rt, .sa_flags = SA_SIGINFO };
+	struct timespec zero = { 0, 0 };
+	sigset_t block, pending;
+	siginfo_t si;
+
+	wl_init();
+	sigaction(SIGRTMIN, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGRTMIN);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	for (int v = 1; v <= 5; v++)
+		if (sigqueue(getpid(), SIGRTMIN, (union sigval){ .sival_int = v }))
+			return printf("FAIL: setup: sigqueue: %s\n", strerror(errno)), 1;
+	wl_ready();
+	wl_wait_verify();
+
+	if (wl_corrupt())
+		sigtimedwait(&block, &si, &zero);
+	sigpending(&pending);
+	WL_CHECK(sigismember(&pending, SIGRTMIN), "SIGRTMIN is not pending");
+	for (int v = 1; v <= 3; v++) {
+		memset(&si, 0, sizeof(si));
+		if (sigtimedwait(&block, &si, &zero) != SIGRTMIN) {
+			wl_fail("sigtimedwait %d: no SIGRTMIN (%s)", v, strerror(errno));
+			break;
+		}
+		WL_CHECK(si.si_value.sival_int == v && si.si_code == SI_QUEUE && si.si_pid == getpid(),
+			 "SIGRTMIN %d came with value %d, code %d, pid %d; expected %d, %d, %d", v,
+			 si.si_value.sival_int, si.si_code, si.si_pid, v, SI_QUEUE, getpid());
+	}
+	WL_CHECK(handled == 0, "the handler ran while SIGRTMIN was blocked");
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
+	WL_CHECK(handled == 2 && handled_values[0] == 4 && handled_values[1] == 5,
+		 "after unblocking the handler got %d signals, values %d %d; expected 2, values 4 5",
+		 handled, handled_values[0], handled_values[1]);
+	sigpending(&pending);
+	WL_CHECK(!sigismember(&pending, SIGRTMIN), "SIGRTMIN is still pending after all five");
+	return wl_finish();
+}
