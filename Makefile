@@ -5,7 +5,7 @@ TEST_FLAVOURS ?= debug kasan
 PYTHON := /usr/bin/python3
 BZIMAGE = build/kernel-$(1)/arch/x86/boot/bzImage
 
-.PHONY: all deps prepare headers kernel kernels cr-tool workloads unit test demo export clean
+.PHONY: all deps prepare headers kernel kernels cr-tool workloads unit fuzz test demo export clean
 
 all: cr-tool workloads kernel
 
@@ -35,8 +35,15 @@ workloads:
 unit: cr-tool
 	ctest --test-dir build/cr-tool --output-on-failure
 
-# Builds what is missing, runs the unit tests, then boots one VM per flavour and runs the suite.
-test: kernels cr-tool workloads unit
+# The image reader under libFuzzer with ASan and UBSan, for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 30
+fuzz: headers
+	CC=clang CXX=clang++ cmake -S user/cr-tool -B build/fuzz -DCR_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build/fuzz -j$$(nproc) --target image-fuzzer write-seeds
+	ci/fuzz.sh $(FUZZ_SECONDS)
+
+# Builds what is missing, runs the unit tests and a short fuzz run, then boots one VM per flavour and runs the suite.
+test: kernels cr-tool workloads unit fuzz
 	CR_TEST_FLAVOURS="$(TEST_FLAVOURS)" $(PYTHON) -m pytest -p no:cacheprovider -v -s tests/test_vm.py
 
 demo: prepare cr-tool workloads
