@@ -189,19 +189,18 @@ def test_unlinked_files_keep_contents_holes_and_sharing(image):
     assert_passes(wl, pid)
 
 
-@pytest.mark.skip(reason="FIFOs: not implemented yet (issue 4); test_unsupported_kinds_are_refused_clearly covers the refusal")
 def test_fifos_keep_their_data(image):
-    """A FIFO open at both ends holding 1000 bytes, an unlinked O_RDWR FIFO holding 100."""
-    wl = Workload("fifo")
+    """A FIFO open at both ends holding 1000 bytes comes back open at both ends, the same
+    FIFO, with the same bytes (an unlinked FIFO is refused: test_unsupported_kinds_...)."""
+    wl = Workload("fifo", env={"CR_FIFO_NAMED_ONLY": "1"})
     wl.wait_ready()
-    name, r, w, rw = logged(wl, r"^fifo a (\S+): read fd (\d+), write fd (\d+); b \(unlinked\) fd (\d+)$")
+    name, r, w, _ = logged(wl, r"^fifo a (\S+): read fd (\d+), write fd (\d+); b \(unlinked\) fd (-?\d+)$")
     path = WORK / name
 
     def check(pid, when):
         ino = os.stat(path).st_ino
         for fd in (r, w):
             assert os.stat(f"/proc/{pid}/fd/{fd}").st_ino == ino, f"{when}: fd {fd} is not the FIFO {path}"
-        assert fd_target(pid, rw).endswith(" (deleted)"), f"{when}: fd {rw} is {fd_target(pid, rw)}"
         assert int(fdinfo(pid, r)["flags"], 8) & os.O_NONBLOCK, f"{when}: the read end lost O_NONBLOCK"
 
     holds_across_restart(wl, image, check)
@@ -322,7 +321,7 @@ def test_memfd_keeps_contents_and_seals(image):
     assert_passes(wl, pid)
 
 
-@pytest.mark.parametrize("name,what", [("posix_timers", "POSIX timers"), ("fifo", "fifo-"),
+@pytest.mark.parametrize("name,what", [("posix_timers", "POSIX timers"), ("fifo", "an unlinked FIFO"),
                                        ("epoll", "eventpoll"), ("memfd", "memfd")])
 def test_unsupported_kinds_are_refused_clearly(image, name, what):
     """What cannot be saved yet makes checkpoint fail with EOPNOTSUPP naming it, never
