@@ -15,6 +15,8 @@
  * it once, and no more until EPOLL_CTL_MOD rearms it; level-triggered
  * pipes report as long as they hold data. Pipe 3 is still registered as
  * fd 43, not as its own fd (EPOLL_CTL_MOD through that says ENOENT).
+ * Epoll 3 watches epoll 2 (nested, data 300): it reports epoll 2 ready
+ * after restart, and not once epoll 2 has nothing ready.
  * "epoll fds E1 E2" is printed for a test to compare /proc/PID/fdinfo.
  *
  * CR_CORRUPT=1 writes to pipe 1 before verifying: its edge comes back.
@@ -63,6 +65,22 @@ static void expect(int ep, int first, unsigned int want, const char *when)
 		 first ? 2 : 1, when, got, want);
 }
 
+/* Does the nested epoll 3 report epoll 2 (data 300) ready? */
+static int nested_ready(int ep3)
+{
+	struct epoll_event ev[2];
+	int n;
+
+	do
+		n = epoll_wait(ep3, ev, 2, 0);
+	while (n < 0 && errno == EINTR);
+	WL_CHECK(n >= 0 && n <= 1, "epoll 3 wait returned %d (%s)", n, strerror(errno));
+	WL_CHECK(n < 1 || (ev[0].data.u64 == 300 && ev[0].events == EPOLLIN),
+		 "epoll 3 reported data %llu events %#x, expected 300 EPOLLIN",
+		 (unsigned long long)ev[0].data.u64, ev[0].events);
+	return n == 1;
+}
+
 static void put(int i, const char *s)
 {
 	wl_put(p[i][1], s, strlen(s));
@@ -71,7 +89,7 @@ static void put(int i, const char *s)
 int main(void)
 {
 	struct epoll_event ev;
-	int ep1, ep2, flags;
+	int ep1, ep2, ep3, flags;
 	unsigned int set;
 	char buf[64];
 
@@ -81,8 +99,13 @@ int main(void)
 			return printf("FAIL: setup: pipe: %s\n", strerror(errno)), 1;
 	ep1 = epoll_create1(0);
 	ep2 = epoll_create1(EPOLL_CLOEXEC);
-	if (ep1 < 0 || ep2 < 0)
+	ep3 = epoll_create1(0);
+	if (ep1 < 0 || ep2 < 0 || ep3 < 0)
 		return printf("FAIL: setup: epoll_create1: %s\n", strerror(errno)), 1;
+	ev.events = EPOLLIN;
+	ev.data.u64 = 300;
+	if (epoll_ctl(ep3, EPOLL_CTL_ADD, ep2, &ev))
+		return printf("FAIL: setup: nesting epoll 2 in 3: %s\n", strerror(errno)), 1;
 	for (int i = 0; i < 6; i++) {
 		int target = p[i][0];
 
@@ -119,6 +142,7 @@ int main(void)
 	flags = fcntl(ep2, F_GETFD);
 	WL_CHECK(flags == FD_CLOEXEC, "epoll 2 lost FD_CLOEXEC (fd flags %#x)", flags);
 
+	WL_CHECK(nested_ready(ep3), "epoll 3 does not report epoll 2 (pipe 4 ready) after restart");
 	expect(ep1, 0, 1u << 0, "after restart (pipe 1's edge was consumed before)");
 	expect(ep2, 3, 1u << 4, "after restart");
 
@@ -145,6 +169,9 @@ int main(void)
 		 "pipe 4 did not hold its data");
 	put(5, "five");
 	expect(ep2, 3, 1u << 3 | 1u << 5, "after reading pipe 4 and data on pipe 5");
+	WL_CHECK(read(p[3][0], buf, sizeof(buf)) == 5 && read(p[5][0], buf, sizeof(buf)) == 4,
+		 "pipes 3 and 5 did not hold their data");
+	WL_CHECK(!nested_ready(ep3), "epoll 3 reports epoll 2 ready with nothing ready in it");
 	memset(buf, 0, sizeof(buf));
 	WL_CHECK(read(p[0][0], buf, sizeof(buf)) == 4 && !memcmp(buf, "zero", 4),
 		 "pipe 0 did not hold its data");

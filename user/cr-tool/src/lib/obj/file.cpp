@@ -21,6 +21,7 @@ const char* file_kind_name(uint32_t kind)
     case CR_FILE_SIGNALFD: return "signalfd";
     case CR_FILE_TIMERFD: return "timerfd";
     case CR_FILE_FIFO: return "fifo";
+    case CR_FILE_EPOLL: return "epoll";
     }
     return nullptr;
 }
@@ -57,7 +58,8 @@ size_t decode_file(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
     } else {
         ctx.unlinked = {};
     }
-    bool has_state = f.kind == CR_FILE_EVENTFD || f.kind == CR_FILE_SIGNALFD || f.kind == CR_FILE_TIMERFD;
+    bool has_state = f.kind == CR_FILE_EVENTFD || f.kind == CR_FILE_SIGNALFD || f.kind == CR_FILE_TIMERFD ||
+                     f.kind == CR_FILE_EPOLL;
     ctx.file_state = has_state ? std::optional(std::pair{f.objref, f.kind}) : std::nullopt;
     return sizeof(f) + f.path_len;
 }
@@ -108,6 +110,31 @@ size_t decode_timerfd(const RecordView& rec, DecodeContext& ctx, nlohmann::json&
     out["remaining_ns"] = t.remaining_ns;
     out["ticks"] = t.ticks;
     return sizeof(t);
+}
+
+// The watches of the epoll FILE just before; the files they watch came earlier.
+size_t decode_epoll(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
+{
+    auto e = rec.as<cr_rec_epoll>();
+    expect_file_state(rec, ctx, e.objref, CR_FILE_EPOLL);
+    if (e.nr_watches > CR_MAX_EPOLL_WATCHES)
+        ctx.fail(rec, fmt::format("field nr_watches: {} exceeds {}", e.nr_watches, CR_MAX_EPOLL_WATCHES));
+    size_t used = sizeof(e) + size_t(e.nr_watches) * sizeof(cr_epoll_watch);
+    if (used > rec.len)
+        ctx.fail(rec, fmt::format("field nr_watches: {} watches do not fit the record", e.nr_watches));
+    out["objref"] = e.objref;
+    out["watches"] = nlohmann::json::array();
+    for (uint32_t i = 0; i < e.nr_watches; i++) {
+        cr_epoll_watch w;
+        std::memcpy(&w, rec.bytes.data() + sizeof(e) + i * sizeof(w), sizeof(w));
+        if (w.events & ~CR_EPOLL_EVENTS_ALL || w.flags & ~uint32_t(CR_EPOLL_READY) || w.fd < 0)
+            ctx.fail(rec, fmt::format("field watches[{}]: fd {}, events {:#x}, flags {:#x}", i, w.fd,
+                                      w.events, w.flags));
+        ctx.use(rec, "watches[].file_ref", w.file_ref, ObjType::file);
+        out["watches"].push_back({{"fd", w.fd}, {"file_ref", w.file_ref}, {"events", hex(w.events)},
+                                  {"data", w.data}, {"ready", bool(w.flags & CR_EPOLL_READY)}});
+    }
+    return used;
 }
 
 // The bytes of the unlinked file whose FILE record came just before.
@@ -191,6 +218,7 @@ const RecordKind kinds[] = {
     {CR_REC_EVENTFD, "EVENTFD", sizeof(cr_rec_eventfd), decode_eventfd},
     {CR_REC_SIGNALFD, "SIGNALFD", sizeof(cr_rec_signalfd), decode_signalfd},
     {CR_REC_TIMERFD, "TIMERFD", sizeof(cr_rec_timerfd), decode_timerfd},
+    {CR_REC_EPOLL, "EPOLL", sizeof(cr_rec_epoll), decode_epoll},
 };
 
 } // namespace
