@@ -9,6 +9,11 @@
  * are the same, so ftruncate() to shrink or grow fails with EPERM; the fd
  * is still /memfd:cr-test, at its offset. "memfd fd N" is printed.
  *
+ * A second memfd ("cr-sealed", 8 KiB, not mapped) is sealed F_SEAL_WRITE |
+ * F_SEAL_SEAL: after restart it holds its bytes and still refuses writes
+ * and new seals; a third, made without MFD_ALLOW_SEALING and empty, still
+ * refuses every seal.
+ *
  * CR_CORRUPT=1 flips a byte through the mapping before verifying.
  */
 #include <fcntl.h>
@@ -35,7 +40,8 @@ int main(void)
 	volatile unsigned char *map;
 	long bad_read = -1, bad_map = -1;
 	struct stat st;
-	int fd, seals;
+	int fd, fd2, fd3, seals;
+	char small[8192];
 
 	wl_init();
 	fd = memfd_create("cr-test", MFD_ALLOW_SEALING);
@@ -53,6 +59,13 @@ int main(void)
 	if (map == MAP_FAILED)
 		return printf("FAIL: setup: mmap: %s\n", strerror(errno)), 1;
 	lseek(fd, POS, SEEK_SET);
+	fd2 = memfd_create("cr-sealed", MFD_ALLOW_SEALING);
+	fd3 = memfd_create("", 0);
+	for (int i = 0; i < (int)sizeof(small); i++)
+		small[i] = (char)(i * 7 + 3);
+	if (fd2 < 0 || fd3 < 0 || write(fd2, small, sizeof(small)) != sizeof(small) ||
+	    fcntl(fd2, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SEAL))
+		return printf("FAIL: setup: the sealed memfds: %s\n", strerror(errno)), 1;
 	printf("memfd fd %d\n", fd);
 	wl_ready();
 	wl_wait_verify();
@@ -95,6 +108,22 @@ int main(void)
 	errno = 0;
 	WL_CHECK(ftruncate(fd, SIZE * 2) < 0 && errno == EPERM,
 		 "growing the sealed memfd did not fail with EPERM (%s)", strerror(errno));
+
+	seals = fcntl(fd2, F_GET_SEALS);
+	WL_CHECK(seals == (F_SEAL_WRITE | F_SEAL_SEAL), "cr-sealed has seals %#x", seals);
+	memset(chunk, 0, sizeof(small));
+	WL_CHECK(pread(fd2, chunk, sizeof(small) + 1, 0) == sizeof(small) &&
+		 !memcmp(chunk, small, sizeof(small)), "cr-sealed lost its 8 KiB");
+	errno = 0;
+	WL_CHECK(pwrite(fd2, "x", 1, 0) < 0 && errno == EPERM,
+		 "a write to the write-sealed memfd did not fail with EPERM (%s)", strerror(errno));
+	errno = 0;
+	WL_CHECK(fcntl(fd2, F_ADD_SEALS, F_SEAL_GROW) < 0 && errno == EPERM,
+		 "cr-sealed accepted a new seal after F_SEAL_SEAL (%s)", strerror(errno));
+	seals = fcntl(fd3, F_GET_SEALS);
+	WL_CHECK(seals == F_SEAL_SEAL, "the memfd made without MFD_ALLOW_SEALING has seals %#x", seals);
+	WL_CHECK(!fstat(fd3, &st) && st.st_size == 0, "the empty memfd has %lld bytes",
+		 (long long)st.st_size);
 
 	/* One file behind the fd and the mapping. */
 	map[SIZE - 100] = 'M';

@@ -103,10 +103,10 @@ void check_order(const RecordView& rec, DecodeContext& ctx)
     if (ctx.records > 1 && (rec.type == CR_REC_HEADER || rec.type == CR_REC_TREE))
         ctx.fail(rec, "HEADER and TREE appear once, at the start");
     // FILE_DATA follows its unlinked FILE directly; so does the state record of an eventfd, ...
-    if (rec.type != CR_REC_FILE_DATA && rec.type != CR_REC_FILE)
+    if (rec.type != CR_REC_FILE_DATA && rec.type != CR_REC_FILE && rec.type != CR_REC_MEMFD)
         ctx.unlinked = {};
     bool state_record = rec.type == CR_REC_EVENTFD || rec.type == CR_REC_SIGNALFD || rec.type == CR_REC_TIMERFD ||
-                        rec.type == CR_REC_EPOLL;
+                        rec.type == CR_REC_EPOLL || rec.type == CR_REC_MEMFD;
     if (ctx.file_state && !state_record)
         ctx.fail(rec, fmt::format("the state record of FILE {} is missing", ctx.file_state->first));
     if (ctx.vma_pages_left && rec.type != CR_REC_PAGES)

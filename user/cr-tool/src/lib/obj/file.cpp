@@ -1,5 +1,8 @@
 // FILE, PIPE, FD_TABLE and FS: open files and where the task stands.
 #include <fcntl.h>
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020 // Linux 6.3; glibc 2.36's fcntl.h predates it
+#endif
 
 #include <fmt/format.h>
 
@@ -22,6 +25,7 @@ const char* file_kind_name(uint32_t kind)
     case CR_FILE_TIMERFD: return "timerfd";
     case CR_FILE_FIFO: return "fifo";
     case CR_FILE_EPOLL: return "epoll";
+    case CR_FILE_MEMFD: return "memfd";
     }
     return nullptr;
 }
@@ -52,14 +56,14 @@ size_t decode_file(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
         out["pipe_ref"] = f.pipe_ref;
     if (has_path)
         out["path"] = path;
-    if (f.kind == CR_FILE_UNLINKED) {
+    if (f.kind == CR_FILE_UNLINKED || f.kind == CR_FILE_MEMFD) {
         out["size"] = f.size;
         ctx.unlinked = {f.objref, f.size, 0};
     } else {
         ctx.unlinked = {};
     }
     bool has_state = f.kind == CR_FILE_EVENTFD || f.kind == CR_FILE_SIGNALFD || f.kind == CR_FILE_TIMERFD ||
-                     f.kind == CR_FILE_EPOLL;
+                     f.kind == CR_FILE_EPOLL || f.kind == CR_FILE_MEMFD;
     ctx.file_state = has_state ? std::optional(std::pair{f.objref, f.kind}) : std::nullopt;
     return sizeof(f) + f.path_len;
 }
@@ -137,7 +141,22 @@ size_t decode_epoll(const RecordView& rec, DecodeContext& ctx, nlohmann::json& o
     return used;
 }
 
-// The bytes of the unlinked file whose FILE record came just before.
+// The name and seals of the memfd FILE just before; its FILE_DATA follows.
+size_t decode_memfd(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
+{
+    constexpr uint32_t seals_all = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+                                   F_SEAL_FUTURE_WRITE | F_SEAL_EXEC;
+    auto m = rec.as<cr_rec_memfd>();
+    expect_file_state(rec, ctx, m.objref, CR_FILE_MEMFD);
+    if (m.seals & ~seals_all || m.reserved || m.name_len > CR_MEMFD_NAME_MAX)
+        ctx.fail(rec, fmt::format("field seals/name_len: {:#x}/{}", m.seals, m.name_len));
+    out["objref"] = m.objref;
+    out["seals"] = hex(m.seals);
+    out["name"] = m.name_len ? bounded_string(rec, ctx, "name", rec.tail(sizeof(m)), m.name_len) : "";
+    return sizeof(m) + m.name_len;
+}
+
+// The bytes of the unlinked file or memfd whose FILE record came just before.
 size_t decode_file_data(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
 {
     auto d = rec.as<cr_rec_file_data>();
@@ -219,6 +238,7 @@ const RecordKind kinds[] = {
     {CR_REC_SIGNALFD, "SIGNALFD", sizeof(cr_rec_signalfd), decode_signalfd},
     {CR_REC_TIMERFD, "TIMERFD", sizeof(cr_rec_timerfd), decode_timerfd},
     {CR_REC_EPOLL, "EPOLL", sizeof(cr_rec_epoll), decode_epoll},
+    {CR_REC_MEMFD, "MEMFD", sizeof(cr_rec_memfd), decode_memfd},
 };
 
 } // namespace
