@@ -10,6 +10,7 @@ before the checkpoint and after the restart."""
 import os
 import re
 import signal
+import stat
 from pathlib import Path
 
 import pytest
@@ -191,10 +192,11 @@ def test_unlinked_files_keep_contents_holes_and_sharing(image):
 
 def test_fifos_keep_their_data(image):
     """A FIFO open at both ends holding 1000 bytes comes back open at both ends, the same
-    FIFO, with the same bytes (an unlinked FIFO is refused: test_unsupported_kinds_...)."""
-    wl = Workload("fifo", env={"CR_FIFO_NAMED_ONLY": "1"})
+    FIFO, with the same bytes; an unlinked FIFO holding 100 comes back unlinked, with
+    its name, mode and bytes."""
+    wl = Workload("fifo")
     wl.wait_ready()
-    name, r, w, _ = logged(wl, r"^fifo a (\S+): read fd (\d+), write fd (\d+); b \(unlinked\) fd (-?\d+)$")
+    name, r, w, b = logged(wl, r"^fifo a (\S+): read fd (\d+), write fd (\d+); b \(unlinked\) fd (\d+)$")
     path = WORK / name
 
     def check(pid, when):
@@ -202,6 +204,11 @@ def test_fifos_keep_their_data(image):
         for fd in (r, w):
             assert os.stat(f"/proc/{pid}/fd/{fd}").st_ino == ino, f"{when}: fd {fd} is not the FIFO {path}"
         assert int(fdinfo(pid, r)["flags"], 8) & os.O_NONBLOCK, f"{when}: the read end lost O_NONBLOCK"
+        target = fd_target(pid, b)
+        assert target == str(WORK / name.replace(".a", ".b")) + " (deleted)", f"{when}: fd {b} is {target}"
+        st = os.stat(f"/proc/{pid}/fd/{b}")
+        assert stat.S_ISFIFO(st.st_mode) and st.st_nlink == 0 and stat.S_IMODE(st.st_mode) == 0o640, \
+            f"{when}: fd {b}: mode {st.st_mode:o}, {st.st_nlink} links"
 
     holds_across_restart(wl, image, check)
 
@@ -320,8 +327,7 @@ def test_memfd_keeps_contents_and_seals(image):
     assert_passes(wl, pid)
 
 
-@pytest.mark.parametrize("name,what", [("posix_timers", "POSIX timers"), ("fifo", "an unlinked FIFO"),
-                                       ])
+@pytest.mark.parametrize("name,what", [("posix_timers", "POSIX timers")])
 def test_unsupported_kinds_are_refused_clearly(image, name, what):
     """What cannot be saved yet makes checkpoint fail with EOPNOTSUPP naming it, never
     an image without it; the process runs on untouched."""

@@ -10,8 +10,10 @@
  * through, and so does a write by a new open of the path. b, without a
  * link, gives its 100 bytes and still carries data both ways.
  *
- * CR_FIFO_NAMED_ONLY=1 leaves b out (an unlinked FIFO is refused at
- * checkpoint for now). CR_CORRUPT=1 reads a byte out of a before verifying.
+ * b has mode 0640, which restart must give the FIFO it makes anew.
+ *
+ * CR_FIFO_NAMED_ONLY=1 leaves b out. CR_CORRUPT=1 reads a byte out of a
+ * before verifying.
  */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -47,7 +49,7 @@ int main(void)
 	wl_init();
 	snprintf(a_path, sizeof(a_path), "fifo-%d.a", getpid());
 	snprintf(b_path, sizeof(b_path), "fifo-%d.b", getpid());
-	if (mkfifo(a_path, 0600) || mkfifo(b_path, 0600))
+	if (mkfifo(a_path, 0600) || mkfifo(b_path, 0600) || chmod(b_path, 0640))
 		return printf("FAIL: setup: mkfifo: %s\n", strerror(errno)), 1;
 	r = open(a_path, O_RDONLY | O_NONBLOCK);
 	w = open(a_path, O_WRONLY);

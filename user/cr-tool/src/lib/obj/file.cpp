@@ -24,6 +24,7 @@ const char* file_kind_name(uint32_t kind)
     case CR_FILE_SIGNALFD: return "signalfd";
     case CR_FILE_TIMERFD: return "timerfd";
     case CR_FILE_FIFO: return "fifo";
+    case CR_FILE_UNLINKED_FIFO: return "unlinked-fifo";
     case CR_FILE_EPOLL: return "epoll";
     case CR_FILE_MEMFD: return "memfd";
     }
@@ -37,14 +38,15 @@ size_t decode_file(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
     if (!kind)
         ctx.fail(rec, fmt::format("field kind: unknown file kind {}", f.kind));
     ctx.define(rec, f.objref, ObjType::file);
-    if (f.kind == CR_FILE_PIPE || f.kind == CR_FILE_FIFO)
+    bool pipe_end = f.kind == CR_FILE_PIPE || f.kind == CR_FILE_FIFO || f.kind == CR_FILE_UNLINKED_FIFO;
+    if (pipe_end)
         ctx.use(rec, "pipe_ref", f.pipe_ref, ObjType::pipe);
     else if (f.pipe_ref)
         ctx.fail(rec, "field pipe_ref: set on a file that is not a pipe");
     if (f.pos < 0)
         ctx.fail(rec, "field pos: negative");
     bool has_path = f.kind == CR_FILE_REG || f.kind == CR_FILE_DIR || f.kind == CR_FILE_CHR ||
-                    f.kind == CR_FILE_UNLINKED || f.kind == CR_FILE_FIFO;
+                    f.kind == CR_FILE_UNLINKED || f.kind == CR_FILE_FIFO || f.kind == CR_FILE_UNLINKED_FIFO;
     if (has_path != (f.path_len != 0))
         ctx.fail(rec, "field path_len: a path is required exactly for files reopened by path");
     std::string path = f.path_len ? bounded_string(rec, ctx, "path", rec.tail(sizeof(f)), f.path_len) : "";
@@ -52,7 +54,7 @@ size_t decode_file(const RecordView& rec, DecodeContext& ctx, nlohmann::json& ou
     out["kind"] = kind;
     out["flags"] = fmt::format("{:#o}", f.flags);
     out["pos"] = f.pos;
-    if (f.kind == CR_FILE_PIPE || f.kind == CR_FILE_FIFO)
+    if (pipe_end)
         out["pipe_ref"] = f.pipe_ref;
     if (has_path)
         out["path"] = path;
