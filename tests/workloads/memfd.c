@@ -11,7 +11,8 @@
  *
  * A second memfd ("cr-sealed", 8 KiB, not mapped) is sealed F_SEAL_WRITE |
  * F_SEAL_SEAL: after restart it holds its bytes and still refuses writes
- * and new seals; a third, made without MFD_ALLOW_SEALING and empty, still
+ * and new seals, and its second open (through /proc/self/fd, read-only) is
+ * still the same memfd; a third, made without MFD_ALLOW_SEALING and empty, still
  * refuses every seal.
  *
  * CR_CORRUPT=1 flips a byte through the mapping before verifying.
@@ -40,7 +41,8 @@ int main(void)
 	volatile unsigned char *map;
 	long bad_read = -1, bad_map = -1;
 	struct stat st;
-	int fd, fd2, fd3, seals;
+	int fd, fd2, fd3, fd2_again, seals;
+	struct stat st2;
 	char small[8192];
 
 	wl_init();
@@ -66,6 +68,10 @@ int main(void)
 	if (fd2 < 0 || fd3 < 0 || write(fd2, small, sizeof(small)) != sizeof(small) ||
 	    fcntl(fd2, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SEAL))
 		return printf("FAIL: setup: the sealed memfds: %s\n", strerror(errno)), 1;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd2);
+	fd2_again = open(link, O_RDONLY);
+	if (fd2_again < 0)
+		return printf("FAIL: setup: reopening cr-sealed: %s\n", strerror(errno)), 1;
 	printf("memfd fd %d\n", fd);
 	wl_ready();
 	wl_wait_verify();
@@ -120,6 +126,12 @@ int main(void)
 	errno = 0;
 	WL_CHECK(fcntl(fd2, F_ADD_SEALS, F_SEAL_GROW) < 0 && errno == EPERM,
 		 "cr-sealed accepted a new seal after F_SEAL_SEAL (%s)", strerror(errno));
+	WL_CHECK(!fstat(fd2, &st) && !fstat(fd2_again, &st2) && st.st_ino == st2.st_ino,
+		 "cr-sealed's second open is another file");
+	WL_CHECK((fcntl(fd2_again, F_GETFL) & O_ACCMODE) == O_RDONLY &&
+		 fcntl(fd2_again, F_GET_SEALS) == (F_SEAL_WRITE | F_SEAL_SEAL),
+		 "cr-sealed's second open: flags %#x, seals %#x", fcntl(fd2_again, F_GETFL),
+		 fcntl(fd2_again, F_GET_SEALS));
 	seals = fcntl(fd3, F_GET_SEALS);
 	WL_CHECK(seals == F_SEAL_SEAL, "the memfd made without MFD_ALLOW_SEALING has seals %#x", seals);
 	WL_CHECK(!fstat(fd3, &st) && st.st_size == 0, "the empty memfd has %lld bytes",

@@ -8,8 +8,14 @@
  * three (values 1, 2, 3, SI_QUEUE, sent by this pid), then unblocking
  * delivers the other two to the handler (values 4, 5), and nothing more.
  *
+ * SIGCHLD is blocked too, and a child exits with status 7 before READY:
+ * after restart SIGCHLD is still pending with the child's pid, CLD_EXITED
+ * and status 7, and the child is still a zombie that waitpid() reaps.
+ *
  * CR_CORRUPT=1 takes the first one away before verifying.
  */
+#include <sys/wait.h>
+
 #include "workload.h"
 
 static volatile int handled, handled_values[8];
@@ -26,14 +32,30 @@ int main(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_rt, .sa_flags = SA_SIGINFO };
 	struct timespec zero = { 0, 0 };
-	sigset_t block, pending;
+	sigset_t block, chld, pending;
 	siginfo_t si;
+	pid_t child;
+	int status;
 
 	wl_init();
 	sigaction(SIGRTMIN, &sa, NULL);
 	sigemptyset(&block);
 	sigaddset(&block, SIGRTMIN);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, NULL);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	child = fork();
+	if (child == 0)
+		_exit(7);
+	for (int i = 0; i < 500; i++) {
+		sigpending(&pending);
+		if (sigismember(&pending, SIGCHLD))
+			break;
+		usleep(10000);
+	}
+	if (child < 0 || !sigismember(&pending, SIGCHLD))
+		return printf("FAIL: setup: no SIGCHLD pending from child %d\n", child), 1;
 	for (int v = 1; v <= 5; v++)
 		if (sigqueue(getpid(), SIGRTMIN, (union sigval){ .sival_int = v }))
 			return printf("FAIL: setup: sigqueue: %s\n", strerror(errno)), 1;
@@ -61,5 +83,14 @@ int main(void)
 		 handled, handled_values[0], handled_values[1]);
 	sigpending(&pending);
 	WL_CHECK(!sigismember(&pending, SIGRTMIN), "SIGRTMIN is still pending after all five");
+
+	memset(&si, 0, sizeof(si));
+	WL_CHECK(sigtimedwait(&chld, &si, &zero) == SIGCHLD, "SIGCHLD is no longer pending (%s)",
+		 strerror(errno));
+	WL_CHECK(si.si_pid == child && si.si_code == CLD_EXITED && si.si_status == 7,
+		 "SIGCHLD came with pid %d, code %d, status %d; expected %d, %d, 7", si.si_pid,
+		 si.si_code, si.si_status, child, CLD_EXITED);
+	WL_CHECK(waitpid(child, &status, WNOHANG) == child && WIFEXITED(status) &&
+		 WEXITSTATUS(status) == 7, "the exited child %d is not a zombie with status 7", child);
 	return wl_finish();
 }

@@ -3,14 +3,16 @@
  * Open files whose names are gone come back whole. In the working
  * directory, named unlinked-PID.{a,b,c}, then unlinked:
  *
- *  a: 5 MiB of a pattern, open O_RDWR at offset 1234;
+ *  a: 5 MiB of a pattern, open O_RDWR at offset 1234, and opened a second
+ *     time (through /proc/self/fd, not dup'ed) O_RDONLY at offset 99;
  *  b: a sparse file of 2 GiB holding 1 MiB of data: 256 KiB at 0, 512 KiB
  *     at 1 GiB and 256 KiB at the end, open O_RDONLY at offset 777;
  *  c: 64 KiB mapped MAP_SHARED by the parent and a forked child, its fds
  *     closed: only the mappings keep it.
  *
  * After restart a has the same bytes, size, offset and access mode, no
- * link, and still takes writes; b is 2 GiB with the same data ranges
+ * link, and still takes writes; its second open is the same inode, with its
+ * own offset and mode, and sees those writes; b is 2 GiB with the same data ranges
  * (SEEK_DATA/SEEK_HOLE: holes stay holes) and its data intact; c is one
  * file for both: a write by the child through its mapping is seen by the
  * parent and the other way round, and /proc/self/maps shows it
@@ -187,7 +189,9 @@ int main(void)
 	char name[3][64], line[512], c;
 	struct range map[8];
 	struct stat st;
-	int a, b, cfd, n, status;
+	int a, a2, b, cfd, n, status;
+	char a_link[64];
+	struct stat st2;
 	off_t diff;
 	pid_t child;
 
@@ -202,6 +206,10 @@ int main(void)
 
 	if (fill(a, 0, A_SIZE, 1) || lseek(a, A_POS, SEEK_SET) != A_POS)
 		return printf("FAIL: setup: writing a: %s\n", strerror(errno)), 1;
+	snprintf(a_link, sizeof(a_link), "/proc/self/fd/%d", a);
+	a2 = open(a_link, O_RDONLY);
+	if (a2 < 0 || lseek(a2, 99, SEEK_SET) != 99)
+		return printf("FAIL: setup: a second open of a: %s\n", strerror(errno)), 1;
 
 	/* b is written through an O_RDWR fd, then kept open read-only. */
 	if (ftruncate(b, B_SIZE))
@@ -233,6 +241,7 @@ int main(void)
 		return 1;
 	if (child == 0) {
 		close(a);
+		close(a2);
 		close(b);
 		_exit(child_main());
 	}
@@ -265,6 +274,14 @@ int main(void)
 	WL_CHECK(write(a, "written", 7) == 7 && lseek(a, 0, SEEK_CUR) == A_POS + 7 &&
 		 pread(a, line, 7, A_POS) == 7 && !strcmp(line, "written"),
 		 "a: a write at its offset did not land there (%s)", strerror(errno));
+	WL_CHECK(fstat(a2, &st2) == 0 && fstat(a, &st) == 0 && st2.st_ino == st.st_ino &&
+		 st2.st_dev == st.st_dev, "a's second open is another inode than a");
+	WL_CHECK((fcntl(a2, F_GETFL) & O_ACCMODE) == O_RDONLY && lseek(a2, 0, SEEK_CUR) == 99,
+		 "a's second open: flags %#x, offset %lld; expected O_RDONLY at 99",
+		 fcntl(a2, F_GETFL), (long long)lseek(a2, 0, SEEK_CUR));
+	memset(line, 0, 8);
+	WL_CHECK(pread(a2, line, 7, A_POS) == 7 && !strcmp(line, "written"),
+		 "a's second open does not see a write through a");
 
 	/* b */
 	WL_CHECK(fstat(b, &st) == 0 && st.st_size == B_SIZE && st.st_nlink == 0,
