@@ -5,7 +5,8 @@ TEST_FLAVOURS ?= debug kasan
 PYTHON := /usr/bin/python3
 BZIMAGE = build/kernel-$(1)/arch/x86/boot/bzImage
 
-.PHONY: all deps prepare headers kernel kernels cr-tool workloads unit fuzz test demo export clean
+.PHONY: all deps prepare headers kernel kernels kernel-plain cr-tool workloads unit fuzz test demo export clean \
+	bench-build bench bench-smoke
 
 all: cr-tool workloads kernel
 
@@ -25,6 +26,10 @@ kernel: prepare
 kernels: prepare
 	for f in $(TEST_FLAVOURS); do ci/kernel.sh build $$f || exit 1; done
 
+# The demo and the benchmarks boot the plain kernel (base.config + plain.config).
+kernel-plain: prepare
+	ci/kernel.sh build plain
+
 cr-tool: headers
 	cmake -S user/cr-tool -B build/cr-tool -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build/cr-tool -j$$(nproc)
@@ -42,13 +47,40 @@ fuzz: headers
 	cmake --build build/fuzz -j$$(nproc) --target image-fuzzer write-seeds
 	ci/fuzz.sh $(FUZZ_SECONDS)
 
-# Builds what is missing, runs the unit tests and a short fuzz run, then boots one VM per flavour and runs the suite.
-test: kernels cr-tool workloads unit fuzz
+# Builds what is missing, runs the unit tests, a short fuzz run and the benchmarks' smoke run (one plain
+# VM, tiny sizes, both tools), then boots one VM per flavour and runs the suite.
+test: kernels kernel-plain cr-tool workloads unit fuzz bench-build
+	$(PYTHON) bench/run.py --smoke
 	CR_TEST_FLAVOURS="$(TEST_FLAVOURS)" $(PYTHON) -m pytest -p no:cacheprovider -v -s tests/test_vm.py
 
 demo: prepare cr-tool workloads
 	ci/kernel.sh build plain
 	ci/demo.sh
+
+# Benchmarks: linux-cr against Debian's criu in one boot of the plain kernel (README, Benchmarks).
+# Results (results.md, results.json, plots) go to BENCH_OUT; sizes and repetitions are these variables.
+BENCH_OUT ?= bench/results
+BENCH_REPS ?= 5
+BENCH_SCALE_REPS ?= 3
+BENCH_VM_MEM ?= 4G
+BENCH_W2_MB ?= 512
+BENCH_RSS ?= 64 128 256 512 1024
+BENCH_PROCS ?= 1 4 16 64 256
+BENCH_VMAS ?= 1000 5000 10000 20000
+BENCH_FDS ?= 100 1000 5000 10000
+BENCH_ARGS ?=
+
+bench-build: headers
+	$(MAKE) -s -C bench
+
+bench: kernel-plain cr-tool bench-build
+	$(PYTHON) bench/run.py --out $(BENCH_OUT) --reps $(BENCH_REPS) --scale-reps $(BENCH_SCALE_REPS) \
+		--vm-mem $(BENCH_VM_MEM) --w2-mb $(BENCH_W2_MB) --rss "$(BENCH_RSS)" --procs "$(BENCH_PROCS)" \
+		--vmas "$(BENCH_VMAS)" --fds "$(BENCH_FDS)" $(BENCH_ARGS)
+
+# The same pipeline at tiny sizes (< 3 min): part of `make test`, so the benchmarks cannot rot.
+bench-smoke: kernel-plain cr-tool bench-build
+	$(PYTHON) bench/run.py --smoke
 
 export:
 	ci/kernel.sh export

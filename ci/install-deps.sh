@@ -7,6 +7,8 @@ packages=(
 	qemu-system-x86
 	cmake g++ clang libclang-rt-14-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libgtest-dev liburing-dev libzstd-dev
 	python3 python3-pytest iproute2
+	# The benchmarks (bench/): CRIU beside linux-cr, plots, profiles, the zstd CLI.
+	criu python3-matplotlib linux-perf zstd
 )
 missing=()
 for p in "${packages[@]}"; do

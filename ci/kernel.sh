@@ -95,7 +95,7 @@ cmd_build() {
 	local out="$top/build/kernel-$flavour"
 	local frags=("$top/ci/config/base.config")
 	case "$flavour" in
-	plain) ;;
+	plain) frags+=("$top/ci/config/plain.config") ;;
 	debug) frags+=("$top/ci/config/debug.config") ;;
 	kasan) frags+=("$top/ci/config/debug.config" "$top/ci/config/kasan.config") ;;
 	*) die "unknown flavour '$flavour' (plain, debug, kasan)" ;;
