@@ -5,7 +5,7 @@ TEST_FLAVOURS ?= debug kasan
 PYTHON := /usr/bin/python3
 BZIMAGE = build/kernel-$(1)/arch/x86/boot/bzImage
 
-.PHONY: all deps prepare headers kernel kernels kernel-plain cr-tool workloads unit fuzz test demo export clean \
+.PHONY: all deps prepare headers kernel kernels kernel-plain cr-tool workloads unit fuzz fuzz-restart test demo export clean \
 	bench-build bench bench-smoke
 
 all: cr-tool workloads kernel
@@ -46,6 +46,10 @@ fuzz: headers
 	CC=clang CXX=clang++ cmake -S user/cr-tool -B build/fuzz -DCR_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build/fuzz -j$$(nproc) --target image-fuzzer write-seeds
 	ci/fuzz.sh $(FUZZ_SECONDS)
+
+# The restart(2) mutation fuzzer alone, in one VM, for FUZZ_SECONDS (default an hour) on FLAVOUR.
+fuzz-restart: kernel cr-tool workloads
+	tests/fuzz-restart.sh $(if $(filter command line,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),3600) $(FLAVOUR)
 
 # Builds what is missing, runs the unit tests, a short fuzz run and the benchmarks' smoke run (one plain
 # VM, tiny sizes, both tools), then boots one VM per flavour and runs the suite.

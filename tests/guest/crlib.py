@@ -10,6 +10,7 @@ import ctypes
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -172,3 +173,180 @@ def inspect_json(image):
     res = cr("inspect", "--json", image)
     assert res.returncode == 0, f"cr-tool inspect failed: {res.stderr}"
     return json.loads(res.stdout)
+
+
+# ---- Unprivileged users, process trees, kernel reports (fuzz, permission and fault tests) ----
+
+# Numeric ids: the guest's /etc/passwd is the host's, read-only; these need no entry there.
+USER_UID = 2001         # the unprivileged user of the permission and fuzz tests
+OTHER_UID = 2002        # another unprivileged user
+EXTRA_GID = 3001        # a supplementary group USER_UID may be given
+
+
+def as_user(cmd, uid=USER_UID, gid=None, groups=(), caps=(), userns=False, bounding=None):
+    """@cmd run as @uid (setpriv, exec'ing it in place: same pid) with exactly @groups and,
+    if any, @caps inheritable and ambient (so they survive the exec). With @userns it runs
+    in a new user namespace mapping only @uid and @gid to themselves, with every
+    capability there (unshare --keep-caps) and none outside."""
+    gid = uid if gid is None else gid
+    pre = ["setpriv", f"--reuid={uid}", f"--regid={gid}"]
+    pre += [f"--groups={','.join(map(str, groups))}"] if groups else ["--clear-groups"]
+    if caps:
+        names = ",".join("+" + c for c in caps)
+        pre += [f"--inh-caps={names}", f"--ambient-caps={names}"]
+    if bounding is not None:
+        pre += [f"--bounding-set={bounding}"]
+    pre.append("--")
+    if userns:
+        pre += ["unshare", "--user", f"--map-user={uid}", f"--map-group={gid}", "--keep-caps"]
+    return pre + [str(c) for c in cmd]
+
+
+def user_dir(uid=USER_UID, name=None):
+    """A fresh directory owned by @uid under the work directory (mode 0755)."""
+    d = WORK / f"{name or 'user'}-{uid}-{time.monotonic_ns()}"
+    d.mkdir(parents=True)
+    os.chown(d, uid, uid)
+    return d
+
+
+def cr_as(*args, timeout=120, **user):
+    """cr-tool run through as_user(**user); returns the CompletedProcess."""
+    return subprocess.run(as_user([CR_TOOL, *args], **user), capture_output=True, text=True, timeout=timeout)
+
+
+class UserWorkload(Workload):
+    """A workload started through as_user(): its log and working directory belong to the user,
+    so that restart with the user's rights can reopen them."""
+
+    def __init__(self, name, *args, uid=USER_UID, env=None, cwd=None, exe=None, **user):
+        self.name = name
+        self.uid = uid
+        self.dir = Path(cwd) if cwd else user_dir(uid, name)
+        self.log_path = self.dir / f"{name}.log"
+        self.log_path.touch()
+        os.chown(self.log_path, uid, user.get("gid", uid))
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(as_user([exe or WORKLOADS / name, *args], uid=uid, **user),
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                         cwd=self.dir, env={**os.environ, **(env or {})})
+        self.pid = self.proc.pid
+
+
+def proc_status(pid, keys=("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
+                           "NoNewPrivs", "Seccomp")):
+    """The credential lines of /proc/PID/status, as {key: value}."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in keys:
+            out[key] = " ".join(value.split())
+    return out
+
+
+def processes():
+    """{pid: (ppid, state, comm)} of every process now."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        comm_end = stat.rfind(")")
+        fields = stat[comm_end + 2:].split()
+        out[int(entry)] = (int(fields[1]), fields[0], stat[stat.find("(") + 1:comm_end])
+    return out
+
+
+def descendants(root=None, procs=None):
+    """{pid: (ppid, state, comm)} of every descendant of @root (default: this process)."""
+    root = os.getpid() if root is None else root
+    procs = processes() if procs is None else procs
+    kids, found = {}, {}
+    for pid, info in procs.items():
+        kids.setdefault(info[0], []).append(pid)
+    todo = list(kids.get(root, []))
+    while todo:
+        pid = todo.pop()
+        found[pid] = procs[pid]
+        todo += kids.get(pid, [])
+    return found
+
+
+def kill_descendants(keep=(), timeout=30):
+    """SIGKILL and reap every descendant of ours but @keep (pids); returns what was found alive
+    at the first look ({pid: (ppid, state, comm)}), zombies not counted."""
+    first = None
+    deadline = time.monotonic() + timeout
+    while True:
+        reap_strays()
+        found = {p: i for p, i in descendants().items() if p not in keep}
+        if first is None:
+            first = {p: i for p, i in found.items() if i[1] != "Z"}
+        if not found:
+            return first
+        if time.monotonic() > deadline:
+            raise AssertionError(f"descendants that do not die: {found}")
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.02)
+
+
+def kernel_flavour():
+    """Which test kernel this is: "kasan" (KASAN and kmemleak), "debug" (lockdep) or "plain"."""
+    if os.path.exists("/sys/kernel/debug/kmemleak"):
+        return "kasan"
+    if os.path.exists("/proc/lockdep"):
+        return "debug"
+    return "plain"
+
+
+class KernelMessages:
+    """The kernel log from now on (/dev/kmsg), read without blocking."""
+
+    def __init__(self):
+        self.fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
+        os.lseek(self.fd, 0, os.SEEK_END)
+
+    def read(self):
+        lines = []
+        while True:
+            try:
+                rec = os.read(self.fd, 8192).decode(errors="replace")
+            except BlockingIOError:
+                return lines
+            except BrokenPipeError:     # overwritten before we read it: go on with the next
+                continue
+            lines.append(rec.partition(";")[2].rstrip("\n"))
+
+    def splats(self):
+        if str(TOP / "ci") not in sys.path:
+            sys.path.insert(0, str(TOP / "ci"))
+        import vm
+        return vm.find_splats("\n".join(self.read()))
+
+    def close(self):
+        os.close(self.fd)
+
+
+def kmemleak(command):
+    """Write @command to kmemleak (clear, scan); False when this kernel has none."""
+    try:
+        with open("/sys/kernel/debug/kmemleak", "w") as f:
+            f.write(command)
+        return True
+    except OSError:
+        return False
+
+
+def kmemleak_report():
+    """What kmemleak suspects now (after a scan), "" if nothing or no kmemleak."""
+    try:
+        return Path("/sys/kernel/debug/kmemleak").read_text()
+    except OSError:
+        return ""

@@ -1,5 +1,23 @@
-// cr-tool checkpoint --pid PID --output FILE [--kill] [--log FILE] [-v]
+// cr-tool checkpoint --pid PID --output FILE|- [--kill] [--log FILE] [-v]
+//
+// FILE appears whole or not at all: the kernel writes into a file with no
+// name, cr-tool reads the image back and only then gives it its name. A
+// checkpoint that fails, or a cr-tool killed before the end, leaves no file
+// and the process running.
+//
+// With --kill the process is gone once the kernel has written the image,
+// and the image must outlive cr-tool whatever happens to it: the kernel
+// writes into a hidden temporary file next to FILE (.FILE.tmp.XXXXXX),
+// kept if cr-tool cannot finish. (A nameless file would be lost with a
+// cr-tool killed in the instant between the kernel killing the process and
+// cr-tool naming the file.) A cr-tool killed during the dump leaves that
+// temporary file incomplete, which no reader takes for an image, and the
+// process running.
+//
+// "-" streams the image to standard output (a pipe, a socket) without
+// reading it back.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -27,24 +45,61 @@ struct CheckpointOptions {
     bool verbose = false;
 };
 
+[[noreturn]] void checkpoint_failed(const CheckpointOptions& opt, const KernelLog& log, int err)
+{
+    if (err == ENOSYS)
+        throw Error(err, fmt::format("checkpoint of pid {} failed", opt.pid),
+                    "this kernel lacks the linux-cr syscalls");
+    // A failed dump leaves the tree running (checkpoint(2)), --kill or not.
+    std::string what = err == EPIPE ? ": the reader of the image went away" : "";
+    throw Error(err, fmt::format("checkpoint of pid {} failed{}{}", opt.pid, what, log.explain()),
+                "the process was left running");
+}
+
+int checkpoint_to_stdout(const CheckpointOptions& opt, const KernelLog& log, unsigned long flags)
+{
+    if (::isatty(STDOUT_FILENO))
+        throw Failure("--output -: standard output is a terminal; send the image to a pipe or a file");
+    // A reader that goes away is EPIPE from the kernel's write, not SIGPIPE for us.
+    ::signal(SIGPIPE, SIG_IGN);
+    if (sys_checkpoint(opt.pid, STDOUT_FILENO, flags, log.fd()) < 0)
+        checkpoint_failed(opt, log, errno);
+    if (opt.verbose)
+        fmt::print(stderr, "pid {}: image written to standard output\n", opt.pid);
+    return 0;
+}
+
 int run_checkpoint(const CheckpointOptions& opt)
 {
     KernelLog log(opt.log);
-    AtomicFile image(opt.output);
     unsigned long flags = opt.kill ? CHECKPOINT_KILL : 0;
+    if (opt.output == "-")
+        return checkpoint_to_stdout(opt, log, flags);
+    AtomicFile image(opt.output, opt.kill ? AtomicFile::Temp::named : AtomicFile::Temp::nameless);
 
-    if (sys_checkpoint(opt.pid, image.fd(), flags, log.fd()) < 0) {
-        int err = errno;
-        throw Error(err, fmt::format("checkpoint of pid {} failed{}", opt.pid, log.explain()),
-                    err == ENOSYS ? "this kernel lacks the linux-cr syscalls" : "");
+    if (sys_checkpoint(opt.pid, image.fd(), flags, log.fd()) < 0)
+        checkpoint_failed(opt, log, errno);
+    if (opt.kill) {
+        // The tree is gone: this image is all that is left of it. Keep it whatever fails below.
+        image.link_temp();
+        image.keep_on_failure();
     }
     // The kernel wrote a whole image; read it back before it takes the final name.
-    MappedImage mapped(image.temp_path());
+    MappedImage mapped(image.read_path());
     DecodedImage img = decode_image(mapped.bytes(), false);
+    std::string kept = opt.kill ? fmt::format("; the process was killed, the image is kept in {}",
+                                              image.temp_path().string())
+                                : "; nothing was saved";
     if (!img.valid)
-        throw Failure(fmt::format("the kernel wrote an invalid image (offset {}: {}); nothing was saved",
-                                  img.error_offset, img.error));
-    image.commit();
+        throw Failure(fmt::format("the kernel wrote an invalid image (offset {}: {}){}", img.error_offset,
+                                  img.error, kept));
+    try {
+        image.commit();
+    } catch (const Error& e) {
+        if (!opt.kill)
+            throw;
+        throw Failure(e.what() + kept);
+    }
     if (opt.verbose)
         fmt::print("{}: {} bytes, {} records, {} tasks, {} pages\n", opt.output, mapped.bytes().size(),
                    img.ctx.records + 1, img.ctx.tasks, img.ctx.pages);
@@ -58,7 +113,7 @@ void setup_checkpoint(CLI::App& app, int& status)
     auto opt = std::make_shared<CheckpointOptions>();
     auto* sub = app.add_subcommand("checkpoint", "Write an image of a running process");
     sub->add_option("--pid", opt->pid, "process to checkpoint")->required();
-    sub->add_option("--output,-o", opt->output, "image file to write")->required();
+    sub->add_option("--output,-o", opt->output, "image file to write; - for standard output (a pipe)")->required();
     sub->add_flag("--kill", opt->kill, "kill the process once the image is complete");
     sub->add_option("--log", opt->log, "also append the kernel's explanation of a failure here");
     sub->add_flag("-v,--verbose", opt->verbose, "print what was written");

@@ -25,13 +25,14 @@ size_t decode_mm(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
     ctx.define(rec, m.objref, ObjType::mm);
     if (m.nr_vmas > CR_MAX_VMAS)
         ctx.fail(rec, fmt::format("field nr_vmas: {} exceeds {}", m.nr_vmas, CR_MAX_VMAS));
-    if (m.reserved)
-        ctx.fail(rec, "field reserved: not zero");
+    if (m.dumpable > 2)
+        ctx.fail(rec, fmt::format("field dumpable: {} is not 0, 1 or 2", m.dumpable));
     std::string exe = m.exe_len ? bounded_string(rec, ctx, "exe", rec.tail(sizeof(m)), m.exe_len) : "";
     ctx.mm = DecodeContext::MmSection{m.objref, m.nr_vmas};
     out["objref"] = m.objref;
     out["nr_vmas"] = m.nr_vmas;
     out["exe"] = exe;
+    out["dumpable"] = m.dumpable;
     out["brk"] = hex(m.brk);
     out["start_stack"] = hex(m.start_stack);
     return sizeof(m) + m.exe_len;

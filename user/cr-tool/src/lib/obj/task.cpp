@@ -85,11 +85,18 @@ size_t decode_creds(const RecordView& rec, DecodeContext& ctx, nlohmann::json& o
     size_t used = sizeof(c) + size_t(c.ngroups) * sizeof(uint32_t);
     if (used > rec.len)
         ctx.fail(rec, fmt::format("field ngroups: {} groups do not fit the record", c.ngroups));
+    if (c.flags & ~uint32_t(CR_CREDS_FLAGS_ALL))
+        ctx.fail(rec, fmt::format("field flags: unknown bits {:#x}", c.flags));
+    if (c.seccomp_mode > 1)
+        ctx.fail(rec, fmt::format("field seccomp_mode: {} (only 0, none, and 1, strict, are restored)",
+                                  c.seccomp_mode));
     out["uid"] = {c.uid, c.euid, c.suid, c.fsuid};
     out["gid"] = {c.gid, c.egid, c.sgid, c.fsgid};
     out["cap_effective"] = hex(c.cap_effective);
     out["cap_permitted"] = hex(c.cap_permitted);
     out["ngroups"] = c.ngroups;
+    out["no_new_privs"] = bool(c.flags & CR_CREDS_NO_NEW_PRIVS);
+    out["seccomp_mode"] = c.seccomp_mode;
     return used;
 }
 
