@@ -377,7 +377,40 @@ class Bench:
                 + (f"{rec['seconds']:.3f}s, syscall {rec['syscall_seconds']:.3f}s, {rec['file_bytes'] / 2**20:.1f}MiB"
                    if rec.get("seconds") is not None else rec.get("error", "failed")))
             self.raw["pipe"].append(rec)
+        self.crtool_paths(pid, rundir, stamp, workload)
         self.save()
+
+    def crtool_paths(self, pid, rundir, stamp, workload):
+        """The same through cr-tool as a user runs it: to a file (read back and checked), to its standard
+        output (a pipe the kernel writes, drained by cat), and through its zstd compression."""
+        variants = (("cr-tool", 0, []), ("cr-tool stdout", 0, ["--output", "-"]),
+                    ("cr-tool", 1, ["--compress", "--compress-level", "1"]),
+                    ("cr-tool", 3, ["--compress", "--compress-level", "3"]))
+        for mode, z, extra in variants:
+            out = rundir / f"crtool-{z}.img"
+            if mode == "cr-tool stdout":
+                cmd = ["sh", "-c", f"'{CR_TOOL}' checkpoint --pid {pid} --output - | cat > '{out}'"]
+            else:
+                cmd = [CR_TOOL, "checkpoint", "--pid", pid, "--output", out, *extra]
+            stamp.reset()
+            secs, rc, rss = timed(cmd, rundir / "crtool-path.out", self.cfg["op_timeout"])
+            rec = {"workload": workload, "mode": mode, "zstd": z, "ok": rc == 0, "peak_rss": rss,
+                   "seconds": secs, "syscall_seconds": None}
+            if rc == 0:
+                stamp.wait_beyond(time.monotonic_ns(), 30, "after cr-tool checkpoint")
+                rec["freeze_s"] = stamp.max_gap_ns() / 1e9
+                rec["file_bytes"] = out.stat().st_size
+                vrc, vout = sh(CR_TOOL, "verify", out)
+                rec["image_valid"] = vrc == 0
+                if vrc != 0:
+                    rec["ok"] = False
+                    rec["error"] = vout[-500:]
+            else:
+                rec["error"] = tail(rundir / "crtool-path.out", 3)
+            out.unlink(missing_ok=True)
+            log(f"path {mode}{' zstd-' + str(z) if z else ''}: "
+                + (f"{secs:.3f}s, {rec['file_bytes'] / 2**20:.1f}MiB" if rec["ok"] else rec.get("error", "failed")))
+            self.raw["pipe"].append(rec)
 
     # --- sections ------------------------------------------------------------------
 

@@ -306,13 +306,17 @@ def markdown(raw, groups, tgts, smoke):
         p("| --- | --- | --- | --- | --- | --- |")
         direct = next((x for x in pipe if x.get("mode") == "direct" and x.get("ok")), None)
         for x in pipe:
-            name = {"direct": "direct to file", "uring": "pipe → io_uring → file", "splice": "pipe → splice → file"}[x["mode"]]
+            name = {"direct": "direct to file", "uring": "pipe → io_uring → file", "splice": "pipe → splice → file",
+                    "cr-tool": "`cr-tool checkpoint` (file, read back)",
+                    "cr-tool stdout": "`cr-tool checkpoint --output - \\| cat >`"}[x["mode"]]
             if x.get("zstd"):
-                name = f"pipe → zstd -{x['zstd']} → io_uring → file"
+                name = (f"`cr-tool checkpoint --compress-level {x['zstd']}`" if x["mode"] == "cr-tool"
+                        else f"pipe → zstd -{x['zstd']} → io_uring → file")
             if not x.get("ok"):
                 p(f"| {name} | failed: {x.get('error', '')[:80]} | | | | |")
                 continue
             vs = f"{x['seconds'] / direct['seconds']:.2f}× the time" if direct else "-"
+            # cr-tool's own runs have no separate syscall time: its wall time includes its start-up.
             p(f"| {name} | {fmt_time(x['seconds'])} | {fmt_time(x['syscall_seconds'])} | "
               f"{fmt_time(x.get('freeze_s'))} | {fmt_bytes(x['file_bytes'])} | {vs} |")
 

@@ -5,8 +5,8 @@ packages=(
 	build-essential bc flex bison libelf-dev libssl-dev cpio kmod dwarves ccache rsync xz-utils
 	linux-source-6.12
 	qemu-system-x86
-	cmake g++ clang libclang-rt-14-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libgtest-dev liburing-dev libzstd-dev
-	python3 python3-pytest iproute2
+	cmake g++ clang libclang-rt-14-dev libfmt-dev libcli11-dev nlohmann-json3-dev libxxhash-dev libgtest-dev liburing-dev libzstd-dev
+	python3 python3-pytest python3-xxhash iproute2
 	# The benchmarks (bench/): CRIU beside linux-cr, plots, profiles, the zstd CLI.
 	criu python3-matplotlib linux-perf zstd
 )

@@ -20,7 +20,7 @@ test suite with one to four of:
   trunc   the stream cut at a record boundary or at any byte
   raw     bit flips, bytes set, bytes inserted or deleted
 
-and then, for a share of mutants, the trailer's record count and CRC-32 set
+and then, for a share of mutants, the trailer's record count and XXH64 set
 right, so the mutant gets past the checksum gate to the commit steps.
 Everything is drawn from random.Random(seed): a seed and the seed image give
 the same mutant every time.
@@ -33,9 +33,10 @@ import random
 import re
 import struct
 import sys
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import xxhash     # Debian's python3-xxhash: the stream's XXH64
 
 TOP = Path(__file__).resolve().parents[2]
 HEADERS = [TOP / "build" / "uapi" / "linux" / "checkpoint.h",
@@ -46,7 +47,7 @@ SCALARS = {"__u8": (1, False), "__s8": (1, True), "char": (1, True), "__u16": (2
            "__s64": (8, True)}
 TASK_SIZE = 0x7FFFFFFFF000
 HDR = struct.Struct("<II")
-TRAILER = struct.Struct("<IIQII")   # type, len, nr_records, checksum, reserved
+TRAILER = struct.Struct("<IIQQ")    # type, len, nr_records, checksum
 
 
 @dataclass
@@ -232,17 +233,17 @@ def join_records(recs, tail=b""):
 
 
 def fix_trailer(data, layout, count=True):
-    """Make the final TRAILER vouch for @data: CRC-32 of what precedes it (and the record count)."""
+    """Make the final TRAILER vouch for @data: XXH64 of what precedes it (and the record count)."""
     if len(data) < TRAILER.size:
         return data, False
     t_off = len(data) - TRAILER.size
-    rtype, rlen, nr, _, reserved = TRAILER.unpack_from(data, t_off)
+    rtype, rlen, nr, _ = TRAILER.unpack_from(data, t_off)
     if rtype != layout.consts.get("CR_REC_TRAILER", 3) or rlen != TRAILER.size:
         return data, False
     if count:
         nr = len(split_records(data[:t_off])[0])
     out = bytearray(data)
-    TRAILER.pack_into(out, t_off, rtype, rlen, nr, zlib.crc32(bytes(data[:t_off])), reserved)
+    TRAILER.pack_into(out, t_off, rtype, rlen, nr, xxhash.xxh64_intdigest(bytes(data[:t_off])))
     return bytes(out), True
 
 

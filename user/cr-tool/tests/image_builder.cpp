@@ -8,7 +8,7 @@ void ImageBuilder::finish()
 {
     cr_rec_trailer t{};
     t.nr_records = records;
-    t.checksum = image_crc32(bytes);
+    t.checksum = image_checksum(bytes);
     add(CR_REC_TRAILER, t);
 }
 

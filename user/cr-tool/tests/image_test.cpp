@@ -44,7 +44,7 @@ void reseal(std::vector<uint8_t>& img)
     size_t at = offs.back();
     cr_rec_trailer t;
     std::memcpy(&t, img.data() + at, sizeof(t));
-    t.checksum = image_crc32(std::span(img).first(at));
+    t.checksum = image_checksum(std::span(img).first(at));
     std::memcpy(img.data() + at, &t, sizeof(t));
 }
 

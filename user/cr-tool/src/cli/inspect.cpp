@@ -42,6 +42,8 @@ int run_inspect(const InspectOptions& opt)
         nlohmann::json out = {
             {"file", opt.image},
             {"size", mapped.bytes().size()},
+            {"compressed", mapped.compressed()},
+            {"file_size", mapped.file_size()},
             {"header", img.records.empty() ? nlohmann::json() : img.records[0]},
             {"records", img.records},
             {"trailer", img.trailer},
@@ -63,7 +65,7 @@ int run_inspect(const InspectOptions& opt)
             print_record(img.trailer);
         fmt::print("{}: {} bytes, {} records, {} tasks, {} pages{}\n", opt.image, mapped.bytes().size(),
                    img.ctx.records + (img.valid ? 1 : 0), img.ctx.tasks, img.ctx.pages,
-                   img.valid ? "" : "");
+                   mapped.compressed() ? fmt::format(" (zstd, {} bytes in the file)", mapped.file_size()) : "");
     }
     if (!img.valid) {
         fmt::print(stderr, "cr-tool: {}: invalid image: offset {}: {}\n", opt.image, img.error_offset,

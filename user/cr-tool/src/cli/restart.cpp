@@ -207,7 +207,8 @@ int run_restart(const RestartOptions& opt)
     std::vector<TaskPlan> plan = plan_tree(img.ctx.tree);
     pid_t pid = plan[0].pid;
 
-    Fd image(::open(opt.image.c_str(), O_RDONLY));
+    // A compressed image was decompressed into memory: the kernel reads that.
+    Fd image(mapped.compressed() ? ::fcntl(mapped.fd(), F_DUPFD, 0) : ::open(opt.image.c_str(), O_RDONLY));
     if (!image)
         throw_errno("cannot open {}", opt.image);
     KernelLog log("");

@@ -4,10 +4,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <xxhash.h>
 
 #include <fmt/format.h>
 
+#include "compress.hpp"
 #include "error.hpp"
 #include "fd.hpp"
 
@@ -66,16 +67,9 @@ const char* record_name(uint32_t type)
     return kind ? kind->name : "unknown";
 }
 
-uint32_t image_crc32(std::span<const uint8_t> data)
+uint64_t image_checksum(std::span<const uint8_t> data)
 {
-    uLong crc = crc32(0L, Z_NULL, 0);
-    // zlib takes uInt lengths: feed large images in pieces.
-    while (!data.empty()) {
-        size_t n = std::min<size_t>(data.size(), 1u << 30);
-        crc = crc32(crc, data.data(), static_cast<uInt>(n));
-        data = data.subspan(n);
-    }
-    return static_cast<uint32_t>(crc);
+    return XXH64(data.data(), data.size(), 0);
 }
 
 std::string hex(uint64_t v) { return fmt::format("{:#x}", v); }
@@ -118,17 +112,15 @@ size_t decode_trailer(const RecordView& rec, DecodeContext& ctx, std::span<const
                       nlohmann::json& out)
 {
     auto t = rec.as<cr_rec_trailer>();
-    uint32_t crc = image_crc32(data.first(rec.offset));
+    uint64_t sum = image_checksum(data.first(rec.offset));
     out["nr_records"] = t.nr_records;
     out["checksum"] = hex(t.checksum);
     if (t.nr_records != ctx.records)
         ctx.fail(rec, fmt::format("nr_records is {}, the image has {} records", t.nr_records,
                                   ctx.records));
-    if (t.checksum != crc)
+    if (t.checksum != sum)
         ctx.fail(rec, fmt::format("checksum mismatch: the trailer says {:#x}, the image sums to {:#x}",
-                                  t.checksum, crc));
-    if (t.reserved)
-        ctx.fail(rec, "field reserved: not zero");
+                                  t.checksum, sum));
     if (ctx.tasks != ctx.tree.size())
         ctx.fail(rec, fmt::format("the image has {} task sections, the TREE lists {} tasks", ctx.tasks,
                                   ctx.tree.size()));
@@ -203,17 +195,26 @@ DecodedImage decode_image(std::span<const uint8_t> data, bool want_records, uint
 }
 
 MappedImage::MappedImage(const std::filesystem::path& path)
+    : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC))
 {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd)
+    if (!fd_)
         throw_errno("cannot open {}", path.string());
     struct stat st;
-    if (::fstat(fd.get(), &st) < 0)
+    if (::fstat(fd_.get(), &st) < 0)
         throw_errno("cannot stat {}", path.string());
+    file_size_ = static_cast<uint64_t>(st.st_size);
+    uint8_t head[4];
+    ssize_t n = ::pread(fd_.get(), head, sizeof(head), 0);
+    if (n > 0 && is_zstd(std::span(head, static_cast<size_t>(n)))) {
+        fd_ = decompress_to_memfd(fd_.get(), path.c_str());
+        compressed_ = true;
+        if (::fstat(fd_.get(), &st) < 0)
+            throw_errno("cannot stat the decompressed {}", path.string());
+    }
     size_ = static_cast<size_t>(st.st_size);
     if (size_ == 0)
         return;
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_.get(), 0);
     if (p == MAP_FAILED)
         throw_errno("cannot map {}", path.string());
     data_ = static_cast<const uint8_t*>(p);

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "fd.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace cr {
@@ -120,6 +122,8 @@ DecodedImage decode_image(std::span<const uint8_t> data, bool want_records,
                           uint64_t max_records = UINT64_MAX);
 
 // A read-only mapping of an image file.
+// An image file mapped for reading; a zstd-compressed one is decompressed
+// into memory first, and that memory is what fd() and bytes() give.
 class MappedImage {
 public:
     explicit MappedImage(const std::filesystem::path& path);
@@ -127,14 +131,21 @@ public:
     MappedImage& operator=(const MappedImage&) = delete;
     ~MappedImage();
     std::span<const uint8_t> bytes() const { return {data_, size_}; }
+    // The image's uncompressed bytes as a file: the file itself, or the memory holding them.
+    int fd() const { return fd_.get(); }
+    bool compressed() const { return compressed_; }
+    uint64_t file_size() const { return file_size_; }
 
 private:
+    Fd fd_;
+    bool compressed_ = false;
+    uint64_t file_size_ = 0;
     const uint8_t* data_ = nullptr;
     size_t size_ = 0;
 };
 
-// The zlib CRC-32 the trailer carries.
-uint32_t image_crc32(std::span<const uint8_t> data);
+// The XXH64 (seed 0) of the bytes before the trailer, which the trailer carries.
+uint64_t image_checksum(std::span<const uint8_t> data);
 
 // Helpers for decoders.
 std::string hex(uint64_t v);
