@@ -195,9 +195,14 @@ def test_compressed_images_checkpoint_inspect_and_restart(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "compressed" in res.stdout, res.stdout
     with open(piped, "wb") as out:
-        proc = subprocess.run([str(CR_TOOL), "checkpoint", "--pid", str(wl.pid), "--output", "-", "--compress",
-                               "--kill"], stdout=out, stderr=subprocess.PIPE, text=True, timeout=300)
+        proc = subprocess.run([str(CR_TOOL), "checkpoint", "--pid", str(wl.pid), "--output", "-", "--compress"],
+                              stdout=out, stderr=subprocess.PIPE, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
+    # With --kill the tree would die while the image's end is still on its way: refused up front.
+    res = cr("checkpoint", "--pid", wl.pid, "--output", tmp_path / "never.cr", "--compress", "--kill")
+    assert res.returncode != 0 and "--kill with --compress" in res.stderr, res.stderr
+    assert not (tmp_path / "never.cr").exists() and wl.proc.poll() is None
+    wl.proc.kill()
     wl.reap_original()
     size, packed_size = plain.stat().st_size, packed.stat().st_size
     assert packed.read_bytes()[:4] == b"\x28\xb5\x2f\xfd", "not a zstd frame"

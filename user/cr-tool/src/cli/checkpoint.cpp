@@ -20,7 +20,9 @@
 // --compress makes the kernel write into a pipe that cr-tool drains
 // through zstd into FILE (or standard output); the stream's checksum is
 // checked on the way instead of reading the file back. restart, inspect
-// and verify recognise a compressed image by its zstd magic.
+// and verify recognise a compressed image by its zstd magic. Not with
+// --kill: the kernel kills the tree once the trailer is in the pipe, before
+// cr-tool has the image safe.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -144,6 +146,11 @@ void keep_image(const CheckpointOptions& opt, AtomicFile& image, const std::stri
 
 int run_checkpoint(const CheckpointOptions& opt)
 {
+    // The kernel kills the tree once it has written the trailer into the pipe, while the image's
+    // end may still be in the pipe and in zstd's buffers: a failure then would lose both.
+    if (opt.kill && opt.compress)
+        throw Failure("--kill with --compress could lose the process and its image both; checkpoint with "
+                      "--compress, then kill the process, or use --kill without --compress");
     KernelLog log(opt.log);
     unsigned long flags = opt.kill ? CHECKPOINT_KILL : 0;
     if (opt.output == "-")

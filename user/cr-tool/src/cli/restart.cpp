@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -177,10 +178,9 @@ int exit_code_of(int status)
         become_task(b, 0, -1, init);
     if (root < 0)
         report_and_exit(b.status_fd, errno);
-    ::close(b.status_fd);
-    ::close(b.image_fd);
-    ::close(b.log_fd);
-    // The init only reaps: it must not keep cr-tool's stdio (a caller's pipe) open.
+    // The init only reaps: it must keep nothing of cr-tool open, neither the image (a
+    // decompressed one is memory) nor its stdio (a caller's pipe).
+    ::close_range(3, ~0U, 0);
     int null_fd = ::open("/dev/null", O_RDWR);
     for (int fd = 0; fd <= 2 && null_fd >= 0; fd++)
         ::dup2(null_fd, fd);
@@ -198,9 +198,9 @@ int exit_code_of(int status)
 
 int run_restart(const RestartOptions& opt)
 {
-    MappedImage mapped(opt.image);
+    auto mapped = std::make_unique<MappedImage>(opt.image);
     // Without --no-verify the whole image is checked before any task exists.
-    DecodedImage img = decode_image(mapped.bytes(), false, opt.no_verify ? 2 : UINT64_MAX);
+    DecodedImage img = decode_image(mapped->bytes(), false, opt.no_verify ? 2 : UINT64_MAX);
     if (!img.valid)
         throw Failure(fmt::format("{} is not a valid image (offset {}: {}); nothing was restarted",
                                   opt.image, img.error_offset, img.error));
@@ -208,7 +208,7 @@ int run_restart(const RestartOptions& opt)
     pid_t pid = plan[0].pid;
 
     // A compressed image was decompressed into memory: the kernel reads that.
-    Fd image(mapped.compressed() ? ::fcntl(mapped.fd(), F_DUPFD, 0) : ::open(opt.image.c_str(), O_RDONLY));
+    Fd image(mapped->compressed() ? ::fcntl(mapped->fd(), F_DUPFD, 0) : ::open(opt.image.c_str(), O_RDONLY));
     if (!image)
         throw_errno("cannot open {}", opt.image);
     KernelLog log("");
@@ -270,6 +270,9 @@ int run_restart(const RestartOptions& opt)
         throw Failure(fmt::format("restart from {} failed: the restored tree was killed (kernel: {})",
                                   opt.image, kernel));
     }
+    // The tree runs: a decompressed image held in memory is not needed while we wait for it.
+    image.reset();
+    mapped.reset();
     if (opt.detach) {
         fmt::print("{}\n", child);
         return 0;

@@ -151,7 +151,11 @@ Fd decompress_to_memfd(int fd, const char* name)
     if (!dctx)
         throw Failure("cannot create a zstd decompression context");
     std::vector<uint8_t> ibuf(ZSTD_DStreamInSize()), obuf(chunk_size);
-    size_t pending = 0;     // non-zero: the last frame is not complete
+    // An image larger than this machine's memory could not be restarted here anyway; a small
+    // crafted file must not fill the memory before that shows.
+    uint64_t limit = uint64_t(::sysconf(_SC_PHYS_PAGES)) * uint64_t(::sysconf(_SC_PAGESIZE));
+    uint64_t total = 0;
+    bool frame_done = false;    // the last frame read is complete
     off_t at = 0;
     bool any = false;
     for (;;) {
@@ -165,19 +169,25 @@ Fd decompress_to_memfd(int fd, const char* name)
         at += r;
         any = true;
         ZSTD_inBuffer zin{ibuf.data(), static_cast<size_t>(r), 0};
-        // Until the input is used up and the output no longer fills the buffer (more may be held).
-        for (bool full = true; zin.pos < zin.size || full;) {
+        // Until the input is used up and, unless a frame just ended, the output no longer fills
+        // the buffer (zstd may hold more).
+        for (bool full = true; zin.pos < zin.size || (full && !frame_done);) {
             ZSTD_outBuffer zout{obuf.data(), obuf.size(), 0};
-            pending = ZSTD_decompressStream(dctx.get(), &zout, &zin);
-            if (ZSTD_isError(pending))
+            size_t hint = ZSTD_decompressStream(dctx.get(), &zout, &zin);
+            if (ZSTD_isError(hint))
                 throw Failure(fmt::format("{} is not a valid zstd image (at compressed byte {}): {}", name,
                                           static_cast<long long>(at - r + static_cast<off_t>(zin.pos)),
-                                          ZSTD_getErrorName(pending)));
+                                          ZSTD_getErrorName(hint)));
+            frame_done = hint == 0;
+            total += zout.pos;
+            if (total > limit)
+                throw Failure(fmt::format("{} decompresses to more than this machine's {} MiB of memory", name,
+                                          limit >> 20));
             write_all(mem.get(), obuf.data(), zout.pos, "the decompressed image");
             full = zout.pos == zout.size;
         }
     }
-    if (!any || pending != 0)
+    if (!any || !frame_done)
         throw Failure(fmt::format("{} is a truncated zstd image", name));
     if (::lseek(mem.get(), 0, SEEK_SET) < 0)
         throw_errno("cannot rewind the decompressed {}", name);

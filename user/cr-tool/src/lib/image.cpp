@@ -218,6 +218,8 @@ MappedImage::MappedImage(const std::filesystem::path& path)
     if (p == MAP_FAILED)
         throw_errno("cannot map {}", path.string());
     data_ = static_cast<const uint8_t*>(p);
+    // Processes cr-tool forks (a restart's tasks, a pid namespace's init) have no use for it.
+    ::madvise(p, size_, MADV_DONTFORK);
 }
 
 MappedImage::~MappedImage()
