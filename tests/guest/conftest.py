@@ -8,14 +8,6 @@ import pytest
 import crlib
 
 
-def _kmsg(text):
-    try:
-        with open("/dev/kmsg", "w") as kmsg:
-            kmsg.write(text + "\n")
-    except OSError:
-        pass
-
-
 @pytest.fixture(scope="session", autouse=True)
 def guest_session():
     crlib.WORK.mkdir(parents=True, exist_ok=True)
@@ -30,8 +22,8 @@ def image(tmp_path):
 
 
 def pytest_runtest_logstart(nodeid, location):
-    _kmsg(f"cr-test: START {nodeid}")
+    crlib.kmsg(f"cr-test: START {nodeid}")
 
 
 def pytest_runtest_logfinish(nodeid, location):
-    _kmsg(f"cr-test: END {nodeid}")
+    crlib.kmsg(f"cr-test: END {nodeid}")

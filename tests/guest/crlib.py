@@ -21,6 +21,15 @@ WORK = Path(os.environ.get("CR_TEST_WORKDIR", "/tmp/cr-tests"))
 PR_SET_CHILD_SUBREAPER = 36
 
 
+def kmsg(text):
+    """A line in the kernel log, beside what the kernel reports (test markers, fuzz steps)."""
+    try:
+        with open("/dev/kmsg", "w") as f:
+            f.write(text + "\n")
+    except OSError:
+        pass
+
+
 def become_subreaper():
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:

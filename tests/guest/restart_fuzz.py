@@ -72,12 +72,7 @@ def log(msg):
     print(msg, flush=True)
 
 
-def kmsg(text):
-    try:
-        with open("/dev/kmsg", "w") as f:
-            f.write(text + "\n")
-    except OSError:
-        pass
+kmsg = crlib.kmsg
 
 
 class Seed:
