@@ -54,6 +54,9 @@ BENIGN_RE = re.compile(r"RCU lockdep checking is enabled|Kernel panic - not sync
 
 
 def bzimage(flavour: str) -> Path:
+    """The kernel to boot: CR_BZIMAGE if set (a kernel built elsewhere), else the flavour's build."""
+    if os.environ.get("CR_BZIMAGE"):
+        return Path(os.environ["CR_BZIMAGE"])
     return BUILD / f"kernel-{flavour}" / "arch" / "x86" / "boot" / "bzImage"
 
 

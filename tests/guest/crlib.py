@@ -8,11 +8,17 @@ waited for. The test process is a child subreaper, so a restored process
 
 import ctypes
 import os
+import re
+import select
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
+
+import mutate
 
 TOP = Path(__file__).resolve().parents[2]
 CR_TOOL = TOP / "build" / "cr-tool" / "cr-tool"
@@ -37,13 +43,15 @@ def become_subreaper():
 
 
 def wait_for(predicate, timeout, what):
+    """Wait for @predicate to be true; @what says what for, or is called then to say it
+    (so that it shows the latest state)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what() if callable(what) else what}")
 
 
 def wait_pid(pid, timeout, what="the process to exit"):
@@ -359,3 +367,121 @@ def kmemleak_report():
         return Path("/sys/kernel/debug/kmemleak").read_text()
     except OSError:
         return ""
+
+
+# ---- Reading images and cr-tool's answers ----
+
+def kernel_errno(stderr):
+    """The errno of the kernel's explanation that cr-tool printed, or None."""
+    m = re.search(r"\(errno (\d+)\)", stderr)
+    return int(m.group(1)) if m else None
+
+
+def record_fields(data, rtype, index=0):
+    """{field name: value} of the @index'th @rtype record of image @data (fixed part)."""
+    layout = mutate.load_layout()
+    num = {v: k for k, v in layout.types.items()}[rtype]
+    buf = [b for t, b in mutate.split_records(data)[0] if t == num][index]
+    s = layout.rec_struct(num)
+    return {f.name: int.from_bytes(buf[f.off:f.off + f.size], "little", signed=f.signed)
+            for f in s.fields if not f.is_bytes}
+
+
+def refused_cleanly(res, err, pid, what):
+    """cr-tool restart failed with errno @err explained by the kernel, and no task of the image is left."""
+    if res.returncode == 0:
+        kill_descendants()
+        pytest.fail(f"{what}: restart succeeded: {res.stdout}{res.stderr}")
+    assert kernel_errno(res.stderr) == err, f"{what}: expected errno {err} from the kernel: {res.stderr}"
+    left = kill_descendants()
+    assert not left, f"{what}: tasks were left behind: {left}"
+    assert not os.path.exists(f"/proc/{pid}"), f"{what}: pid {pid} exists"
+
+
+
+# ---- A process that restarts itself (restart(2) with no capability, one-task images) ----
+
+class SelfRestarter:
+    """The self_restart workload: P (root) and its child C, which applies @setup (see
+    self_restart.c), becomes @uid (0: stays root), takes commands on its stdin (a pipe from
+    us) and restarts itself with restart(0, fd, 0, 2). Both print on one pipe to us; C's stdin
+    and stdout lead out of its tree, so an image of C calls them external and C's own restart
+    takes them from C itself."""
+
+    def __init__(self, uid, *setup):
+        self.dir = user_dir(uid, "self-restart")
+        self.proc = subprocess.Popen([str(WORKLOADS / "self_restart"), str(uid), *setup],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     cwd=self.dir)
+        self.out = b""
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        try:
+            self.wait_line("READY")
+            self.child = int(self.wait_line("CHILD ").split()[1])
+        except BaseException:
+            self.close()
+            raise
+
+    def _drain(self):
+        fd = self.proc.stdout.fileno()
+        while select.select([fd], [], [], 0)[0]:
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                return
+            if not data:
+                return
+            self.out += data
+
+    def text(self):
+        self._drain()
+        return self.out.decode(errors="replace")
+
+    def lines(self):
+        """The complete lines printed so far."""
+        text = self.text()
+        return text[:text.rfind("\n") + 1].splitlines()
+
+    def wait_line(self, prefix, timeout=60, start=0):
+        """The first complete line from line @start on that starts with @prefix."""
+        return wait_for(lambda: next((line for line in self.lines()[start:] if line.startswith(prefix)), None),
+                             timeout, lambda: f"a line {prefix!r} from the self_restart workload; it printed:\n"
+                                              f"{self.text()}")
+
+    def send(self, line):
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def exe(self):
+        return os.readlink(f"/proc/{self.child}/exe")
+
+    def checkpoint(self, name):
+        """Checkpoint C (left running) into a file the user may read; returns its path."""
+        image = self.dir / name
+        res = cr("checkpoint", "--pid", self.child, "--output", image)
+        assert res.returncode == 0, f"checkpoint of the child {self.child}: {res.stderr}"
+        os.chmod(image, 0o644)
+        return image
+
+    def restart(self, image, timeout=120):
+        """Have C restart itself from @image, then answer a ping: (errno of the refused restart
+        or None if it succeeded, the PONG line, what C printed meanwhile)."""
+        start = len(self.lines())
+        # C reads a byte at a time: "ping" waits in the pipe for whichever C reads on.
+        self.send(f"restart {image}")
+        self.send("ping")
+        pong = self.wait_line("PONG", timeout, start)
+        said = self.lines()[start:]
+        failed = [line for line in said if line.startswith(("RESTART FAILED", "OPEN FAILED"))]
+        assert not [line for line in failed if line.startswith("OPEN FAILED")], \
+            f"the child could not open {image}: {said}"
+        err = int(re.search(r"errno=(\d+)", failed[0]).group(1)) if failed else None
+        return err, pong, "\n".join(said)
+
+    def close(self):
+        kill_descendants()
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass

@@ -11,7 +11,6 @@ kernel's credential checks stand in the way.
 """
 
 import os
-import re
 import shutil
 import signal
 import struct
@@ -20,28 +19,12 @@ import pytest
 
 import crlib
 import mutate
-from crlib import (EXTRA_GID, OTHER_UID, USER_UID, UserWorkload, Workload, cr, cr_as, proc_status, wait_for,
-                   wait_pid)
+from crlib import (EXTRA_GID, OTHER_UID, USER_UID, UserWorkload, Workload, cr, cr_as, kernel_errno, proc_status,
+                   refused_cleanly, wait_for, wait_pid)
 
 CAP_CHOWN, CAP_NET_BIND_SERVICE, CAP_SYS_ADMIN = 0, 10, 21
 SECBIT_NOROOT = 1
 RLIMIT_NOFILE = 7
-
-
-def kernel_errno(stderr):
-    m = re.search(r"\(errno (\d+)\)", stderr)
-    return int(m.group(1)) if m else None
-
-
-def refused_cleanly(res, err, pid, what):
-    """cr-tool failed with errno @err explained by the kernel, and no task of the image is left."""
-    if res.returncode == 0:
-        crlib.kill_descendants()
-        pytest.fail(f"{what}: restart succeeded: {res.stdout}{res.stderr}")
-    assert kernel_errno(res.stderr) == err, f"{what}: expected errno {err}: {res.stderr}"
-    left = crlib.kill_descendants()
-    assert not left, f"{what}: tasks were left behind: {left}"
-    assert not os.path.exists(f"/proc/{pid}"), f"{what}: pid {pid} exists"
 
 
 def user_workload(*args, **user):

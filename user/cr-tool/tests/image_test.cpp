@@ -222,5 +222,15 @@ TEST(ImageReader, RefusesPagesOutsideTheirVma)
     EXPECT_NE(r.error.find("vaddr[0]"), std::string::npos) << r.error;
 }
 
+TEST(ImageReader, RefusesACpuRecordWhosePaddingIsNotZero)
+{
+    auto img = valid_image();
+    reinterpret_cast<cr_rec_cpu*>(img.data() + offset_of(img, CR_REC_CPU))->reserved = 1;
+    reseal(img);
+    auto r = decode(img);
+    ASSERT_FALSE(r.valid);
+    EXPECT_NE(r.error.find("field reserved"), std::string::npos) << r.error;
+}
+
 } // namespace
 } // namespace cr::test

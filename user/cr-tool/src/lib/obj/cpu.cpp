@@ -11,6 +11,8 @@ size_t decode_cpu(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out
     auto c = rec.as<cr_rec_cpu>();
     if (c.nr_tls > 3)
         ctx.fail(rec, fmt::format("field nr_tls: {} exceeds 3", c.nr_tls));
+    if (c.reserved)
+        ctx.fail(rec, "field reserved: not zero");
     out["ip"] = hex(c.ip);
     out["sp"] = hex(c.sp);
     out["ax"] = static_cast<int64_t>(c.ax);
