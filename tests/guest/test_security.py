@@ -352,3 +352,18 @@ def test_epoll_watch_of_a_pipe_held_outside_the_tree_is_refused(image):
         crlib.kill_descendants()
         os.close(r)
         os.close(w)
+
+
+def test_a_zombie_root_is_refused_at_checkpoint(image):
+    """restart rebuilds a tree from its root and refuses an image whose root is a zombie: so
+    checkpoint refuses it first (EINVAL), and writes nothing, rather than an image restart
+    cannot restore (with --kill, a lost job)."""
+    child = subprocess.Popen(["/bin/true"])
+    crlib.wait_for(lambda: proc_state(child.pid) == "Z", 30, "the child to become a zombie")
+    try:
+        res = cr("checkpoint", "--pid", child.pid, "--output", image)
+        assert res.returncode != 0, "the checkpoint of a zombie succeeded: restart would refuse its image"
+        assert kernel_errno(res.stderr) == EINVAL and "zombie" in res.stderr, res.stderr
+        assert not image.exists(), "a refused checkpoint left an image"
+    finally:
+        child.wait(timeout=30)
