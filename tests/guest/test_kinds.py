@@ -330,7 +330,8 @@ def test_memfd_keeps_contents_and_seals(image):
 
 
 @pytest.mark.parametrize("kind,what", [("cputimer", "CPU-time clock"), ("socket", "a socket"),
-                                       ("io_uring", "io_uring")])
+                                       ("io_uring", "io_uring"), ("pidfd", "a pidfd"),
+                                       ("opath", "an O_PATH file")])
 def test_unsupported_kinds_are_refused_clearly(image, kind, what):
     """What cannot be saved yet makes checkpoint fail with EOPNOTSUPP naming it, never
     an image without it; the process runs on untouched."""

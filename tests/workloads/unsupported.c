@@ -2,10 +2,12 @@
 /*
  * Holds one object that checkpoint does not support yet, named by
  * CR_UNSUPPORTED: "cputimer" (a POSIX timer on CLOCK_PROCESS_CPUTIME_ID),
- * "socket" (a unix socket pair) or "io_uring" (an io_uring instance). A
+ * "socket" (a unix socket pair), "io_uring" (an io_uring instance), "pidfd"
+ * (a pidfd of itself) or "opath" (an O_PATH fd of a directory). A
  * checkpoint must fail naming it and leave the process running untouched;
  * the verification then only checks that the object is still there.
  */
+#include <fcntl.h>
 #include <linux/io_uring.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -35,6 +37,14 @@ int main(void)
 		fd = (int)syscall(__NR_io_uring_setup, 4, &params);
 		if (fd < 0)
 			return printf("FAIL: setup: io_uring_setup: %s\n", strerror(errno)), 1;
+	} else if (!strcmp(what, "pidfd")) {
+		fd = (int)syscall(__NR_pidfd_open, getpid(), 0);
+		if (fd < 0)
+			return printf("FAIL: setup: pidfd_open: %s\n", strerror(errno)), 1;
+	} else if (!strcmp(what, "opath")) {
+		fd = open("/tmp", O_PATH | O_DIRECTORY);
+		if (fd < 0)
+			return printf("FAIL: setup: open O_PATH: %s\n", strerror(errno)), 1;
 	} else {
 		return printf("FAIL: setup: unknown CR_UNSUPPORTED=%s\n", what), 1;
 	}

@@ -99,9 +99,7 @@ void check_order(const RecordView& rec, DecodeContext& ctx)
     // FILE_DATA follows its unlinked FILE directly; so does the state record of an eventfd, ...
     if (rec.type != CR_REC_FILE_DATA && rec.type != CR_REC_FILE && rec.type != CR_REC_MEMFD)
         ctx.unlinked = {};
-    bool state_record = rec.type == CR_REC_EVENTFD || rec.type == CR_REC_SIGNALFD || rec.type == CR_REC_TIMERFD ||
-                        rec.type == CR_REC_EPOLL || rec.type == CR_REC_MEMFD;
-    if (ctx.file_state && !state_record)
+    if (ctx.file_state && rec.type != ctx.file_state->second)
         ctx.fail(rec, fmt::format("the state record of FILE {} is missing", ctx.file_state->first));
     if (ctx.vma_pages_left && rec.type != CR_REC_PAGES)
         ctx.fail(rec, fmt::format("{} more PAGES of the previous VMA are missing",

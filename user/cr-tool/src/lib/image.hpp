@@ -77,7 +77,7 @@ struct DecodeContext {
         uint64_t size = 0;
         uint64_t next = 0;       // FILE_DATA offsets ascend from here
     } unlinked;
-    std::optional<std::pair<uint32_t, uint32_t>> file_state;   // (objref, kind) whose state record is due
+    std::optional<std::pair<uint32_t, uint32_t>> file_state;   // (objref, record type) of the state record due
 
     [[noreturn]] void fail(const RecordView& rec, const std::string& what) const;
     void define(const RecordView& rec, uint32_t id, ObjType type);

@@ -6,83 +6,106 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
+
 #include "image.hpp"
 
 namespace cr {
 namespace {
 
-const char* file_kind_name(uint32_t kind)
+// The kinds of FILE, as the kernel's cr_file_kinds[] (kernel/cr/files.c) has
+// them: which fields of the FILE record a kind uses, and what must follow it.
+constexpr unsigned uses_path = 1, uses_pos = 2, uses_pipe = 4;
+
+struct FileKind {
+    uint32_t kind;
+    const char* name;
+    unsigned fields;
+    uint32_t state_record;   // the record of its state that follows the FILE, or 0
+    bool data;               // FILE_DATA records with its bytes follow
+};
+
+constexpr FileKind file_kinds[] = {
+    {0, nullptr, 0, 0, false},
+    {CR_FILE_REG, "regular", uses_path | uses_pos, 0, false},
+    {CR_FILE_DIR, "directory", uses_path | uses_pos, 0, false},
+    {CR_FILE_CHR, "chardev", uses_path | uses_pos, 0, false},
+    {CR_FILE_PIPE, "pipe", uses_pipe, 0, false},
+    {CR_FILE_EXTERNAL, "external", 0, 0, false},
+    {CR_FILE_UNLINKED, "unlinked", uses_path | uses_pos, 0, true},
+    {CR_FILE_EVENTFD, "eventfd", 0, CR_REC_EVENTFD, false},
+    {CR_FILE_SIGNALFD, "signalfd", 0, CR_REC_SIGNALFD, false},
+    {CR_FILE_TIMERFD, "timerfd", 0, CR_REC_TIMERFD, false},
+    {CR_FILE_FIFO, "fifo", uses_path | uses_pipe, 0, false},
+    {CR_FILE_EPOLL, "epoll", 0, CR_REC_EPOLL, false},
+    {CR_FILE_MEMFD, "memfd", uses_pos, CR_REC_MEMFD, true},
+    {CR_FILE_UNLINKED_FIFO, "unlinked-fifo", uses_path | uses_pipe, 0, false},
+};
+
+// Every kind of the uapi header has its entry, at its own index.
+static_assert(std::size(file_kinds) == CR_FILE_KIND_MAX, "a CR_FILE_* kind has no entry in file_kinds");
+constexpr bool file_kinds_in_order()
 {
-    switch (kind) {
-    case CR_FILE_REG: return "regular";
-    case CR_FILE_DIR: return "directory";
-    case CR_FILE_CHR: return "chardev";
-    case CR_FILE_PIPE: return "pipe";
-    case CR_FILE_EXTERNAL: return "external";
-    case CR_FILE_UNLINKED: return "unlinked";
-    case CR_FILE_EVENTFD: return "eventfd";
-    case CR_FILE_SIGNALFD: return "signalfd";
-    case CR_FILE_TIMERFD: return "timerfd";
-    case CR_FILE_FIFO: return "fifo";
-    case CR_FILE_UNLINKED_FIFO: return "unlinked-fifo";
-    case CR_FILE_EPOLL: return "epoll";
-    case CR_FILE_MEMFD: return "memfd";
-    }
-    return nullptr;
+    for (size_t i = 0; i < std::size(file_kinds); i++)
+        if (file_kinds[i].kind != i)
+            return false;
+    return true;
+}
+static_assert(file_kinds_in_order(), "file_kinds must be indexed by kind");
+
+const FileKind* file_kind(uint32_t kind)
+{
+    return kind && kind < std::size(file_kinds) ? &file_kinds[kind] : nullptr;
 }
 
 size_t decode_file(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
 {
     auto f = rec.as<cr_rec_file>();
-    const char* kind = file_kind_name(f.kind);
+    const FileKind* kind = file_kind(f.kind);
     if (!kind)
         ctx.fail(rec, fmt::format("field kind: unknown file kind {}", f.kind));
     ctx.define(rec, f.objref, ObjType::file);
-    bool pipe_end = f.kind == CR_FILE_PIPE || f.kind == CR_FILE_FIFO || f.kind == CR_FILE_UNLINKED_FIFO;
+    bool pipe_end = kind->fields & uses_pipe;
     if (pipe_end)
         ctx.use(rec, "pipe_ref", f.pipe_ref, ObjType::pipe);
     else if (f.pipe_ref)
         ctx.fail(rec, "field pipe_ref: set on a file that is not a pipe");
-    if (f.pos < 0)
-        ctx.fail(rec, "field pos: negative");
-    bool has_path = f.kind == CR_FILE_REG || f.kind == CR_FILE_DIR || f.kind == CR_FILE_CHR ||
-                    f.kind == CR_FILE_UNLINKED || f.kind == CR_FILE_FIFO || f.kind == CR_FILE_UNLINKED_FIFO;
+    if (f.pos < 0 || (f.pos && !(kind->fields & uses_pos)))
+        ctx.fail(rec, fmt::format("field pos: {} for a {} file", f.pos, kind->name));
+    bool has_path = kind->fields & uses_path;
     if (has_path != (f.path_len != 0))
         ctx.fail(rec, "field path_len: a path is required exactly for files reopened by path");
     std::string path = f.path_len ? bounded_string(rec, ctx, "path", rec.tail(sizeof(f)), f.path_len) : "";
     out["objref"] = f.objref;
-    out["kind"] = kind;
+    out["kind"] = kind->name;
     out["flags"] = fmt::format("{:#o}", f.flags);
     out["pos"] = f.pos;
     if (pipe_end)
         out["pipe_ref"] = f.pipe_ref;
     if (has_path)
         out["path"] = path;
-    if (f.kind == CR_FILE_UNLINKED || f.kind == CR_FILE_MEMFD) {
+    if (kind->data) {
         out["size"] = f.size;
         ctx.unlinked = {f.objref, f.size, 0};
     } else {
         ctx.unlinked = {};
     }
-    bool has_state = f.kind == CR_FILE_EVENTFD || f.kind == CR_FILE_SIGNALFD || f.kind == CR_FILE_TIMERFD ||
-                     f.kind == CR_FILE_EPOLL || f.kind == CR_FILE_MEMFD;
-    ctx.file_state = has_state ? std::optional(std::pair{f.objref, f.kind}) : std::nullopt;
+    ctx.file_state = kind->state_record ? std::optional(std::pair{f.objref, kind->state_record}) : std::nullopt;
     return sizeof(f) + f.path_len;
 }
 
 // The state record that follows an eventfd, signalfd or timerfd FILE.
-void expect_file_state(const RecordView& rec, DecodeContext& ctx, uint32_t objref, uint32_t kind)
+void expect_file_state(const RecordView& rec, DecodeContext& ctx, uint32_t objref)
 {
-    if (!ctx.file_state || ctx.file_state->first != objref || ctx.file_state->second != kind)
-        ctx.fail(rec, fmt::format("field objref: {} is not the {} FILE just before it", objref,
-                                  file_kind_name(kind)));
+    if (!ctx.file_state || ctx.file_state->first != objref || ctx.file_state->second != rec.type)
+        ctx.fail(rec, fmt::format("field objref: {} is not the FILE just before it", objref));
     ctx.file_state.reset();
 }
 
 size_t decode_eventfd(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
 {
     auto e = rec.as<cr_rec_eventfd>();
-    expect_file_state(rec, ctx, e.objref, CR_FILE_EVENTFD);
+    expect_file_state(rec, ctx, e.objref);
     if (e.flags & ~1u || e.count == UINT64_MAX)
         ctx.fail(rec, fmt::format("field flags/count: {:#x}/{}", e.flags, e.count));
     out["objref"] = e.objref;
@@ -94,7 +117,7 @@ size_t decode_eventfd(const RecordView& rec, DecodeContext& ctx, nlohmann::json&
 size_t decode_signalfd(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
 {
     auto s = rec.as<cr_rec_signalfd>();
-    expect_file_state(rec, ctx, s.objref, CR_FILE_SIGNALFD);
+    expect_file_state(rec, ctx, s.objref);
     if (s.reserved)
         ctx.fail(rec, "field reserved: not zero");
     out["objref"] = s.objref;
@@ -105,7 +128,7 @@ size_t decode_signalfd(const RecordView& rec, DecodeContext& ctx, nlohmann::json
 size_t decode_timerfd(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
 {
     auto t = rec.as<cr_rec_timerfd>();
-    expect_file_state(rec, ctx, t.objref, CR_FILE_TIMERFD);
+    expect_file_state(rec, ctx, t.objref);
     // CLOCK_REALTIME 0, CLOCK_MONOTONIC 1, CLOCK_BOOTTIME 7
     if ((t.clockid != 0 && t.clockid != 1 && t.clockid != 7) || t.interval_ns > INT64_MAX ||
         t.remaining_ns > INT64_MAX)
@@ -122,7 +145,7 @@ size_t decode_timerfd(const RecordView& rec, DecodeContext& ctx, nlohmann::json&
 size_t decode_epoll(const RecordView& rec, DecodeContext& ctx, nlohmann::json& out)
 {
     auto e = rec.as<cr_rec_epoll>();
-    expect_file_state(rec, ctx, e.objref, CR_FILE_EPOLL);
+    expect_file_state(rec, ctx, e.objref);
     if (e.nr_watches > CR_MAX_EPOLL_WATCHES)
         ctx.fail(rec, fmt::format("field nr_watches: {} exceeds {}", e.nr_watches, CR_MAX_EPOLL_WATCHES));
     size_t used = sizeof(e) + size_t(e.nr_watches) * sizeof(cr_epoll_watch);
@@ -149,7 +172,7 @@ size_t decode_memfd(const RecordView& rec, DecodeContext& ctx, nlohmann::json& o
     constexpr uint32_t seals_all = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
                                    F_SEAL_FUTURE_WRITE | F_SEAL_EXEC;
     auto m = rec.as<cr_rec_memfd>();
-    expect_file_state(rec, ctx, m.objref, CR_FILE_MEMFD);
+    expect_file_state(rec, ctx, m.objref);
     if (m.seals & ~seals_all || m.reserved || m.name_len > CR_MEMFD_NAME_MAX)
         ctx.fail(rec, fmt::format("field seals/name_len: {:#x}/{}", m.seals, m.name_len));
     out["objref"] = m.objref;
