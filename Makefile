@@ -3,9 +3,9 @@ FLAVOUR ?= debug
 # The suite runs on the cheap-checks kernel, then again on full KASAN.
 TEST_FLAVOURS ?= debug kasan
 PYTHON := /usr/bin/python3
-BZIMAGE = build/kernel-$(1)/arch/x86/boot/bzImage
 
-.PHONY: all deps prepare headers kernel kernels kernel-plain cr-tool workloads unit fuzz fuzz-restart test demo export clean \
+.PHONY: all deps prepare headers kernel kernels kernel-plain cr-tool workloads selftests unit fuzz fuzz-restart test demo \
+	export clean \
 	bench-build bench bench-smoke
 
 all: cr-tool workloads kernel
@@ -37,7 +37,15 @@ cr-tool: headers
 workloads:
 	$(MAKE) -s -C tests/workloads
 
+# The series' kselftests (tools/testing/selftests/checkpoint), built against its uapi header; the guest
+# suite runs them (tests/guest/test_selftests.py) and keeps their KTAP output.
+selftests: headers
+	mkdir -p build/selftests/checkpoint
+	$(MAKE) -s -C linux-cr/tools/testing/selftests/checkpoint OUTPUT=$(CURDIR)/build/selftests/checkpoint \
+		KHDR_INCLUDES="-isystem $(CURDIR)/build/uapi"
+
 unit: cr-tool
+	$(PYTHON) ci/check-docs.py
 	ctest --test-dir build/cr-tool --output-on-failure
 
 # The image reader under libFuzzer with ASan and UBSan, for FUZZ_SECONDS.
@@ -52,10 +60,25 @@ fuzz-restart: kernel cr-tool workloads
 	tests/fuzz-restart.sh $(if $(filter command line,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),3600) $(FLAVOUR)
 
 # Builds what is missing, runs the unit tests, a short fuzz run and the benchmarks' smoke run (one plain
-# VM, tiny sizes, both tools), then boots one VM per flavour and runs the suite.
-test: kernels kernel-plain cr-tool workloads unit fuzz bench-build
+# VM, tiny sizes, both tools), then boots one VM per flavour and runs the suite. Results: pytest's
+# summary, build/results/junit.xml (one case per guest test and flavour), and per flavour the guest's
+# own JUnit XML, console log and the selftests' KTAP (build/results/FLAVOUR/).
+#
+# `make test BZIMAGE=PATH` runs the same guest suite against a kernel built elsewhere (kernel CI): it
+# builds no kernel, only cr-tool, the workloads and the selftests, and boots PATH once (results in
+# build/results/external/). BZIMAGE_APPEND adds to its command line (acpi=off for a KASAN kernel).
+# The kernel needs the series and what the VM boots on: ci/config/base.config.
+TEST_PYTEST = $(PYTHON) -m pytest -p no:cacheprovider -v -s tests/test_vm.py --junitxml=build/results/junit.xml
+ifdef BZIMAGE
+test: cr-tool workloads selftests unit
+	test -f "$(BZIMAGE)" || { echo "BZIMAGE=$(BZIMAGE): no such kernel image" >&2; exit 1; }
+	CR_BZIMAGE="$(abspath $(BZIMAGE))" CR_KERNEL_APPEND="$(BZIMAGE_APPEND)" CR_TEST_FLAVOURS=external \
+		$(TEST_PYTEST)
+else
+test: kernels kernel-plain cr-tool workloads selftests unit fuzz bench-build
 	$(PYTHON) bench/run.py --smoke
-	CR_TEST_FLAVOURS="$(TEST_FLAVOURS)" $(PYTHON) -m pytest -p no:cacheprovider -v -s tests/test_vm.py
+	CR_TEST_FLAVOURS="$(TEST_FLAVOURS)" $(TEST_PYTEST)
+endif
 
 demo: prepare cr-tool workloads
 	ci/kernel.sh build plain

@@ -85,9 +85,30 @@ cmd_export() {
 	[ -z "$(git -C "$tree" status --porcelain --untracked-files=no)" ] ||
 		die "linux-cr/ has uncommitted changes: commit them there first"
 	rm -f "$patches"/*.patch
-	git -C "$tree" format-patch -q --no-signature --zero-commit -N -o "$patches" "$base_tag"..HEAD
-	(cd "$patches" && ls *.patch) > "$patches/series"
-	echo "kernel.sh: exported $(wc -l < "$patches/series") patches to kernel-patches/"
+	git -C "$tree" format-patch -q --no-signature --zero-commit --cover-letter -o "$patches" "$base_tag"..HEAD
+	cover_letter "$patches/0000-cover-letter.patch" "$(git -C "$tree" log -1 --format=%aD HEAD)"
+	(cd "$patches" && ls *.patch | grep -v '^0000-cover-letter') > "$patches/series"
+	echo "kernel.sh: exported $(wc -l < "$patches/series") patches and a cover letter to kernel-patches/"
+}
+
+# Fill format-patch's cover letter from kernel-patches/cover-letter.txt (its first line the
+# subject); the shortlog and diffstat stay format-patch's, so they follow the series.
+cover_letter() {
+	local cover=$1 date=$2 text="$patches/cover-letter.txt"
+	[ -f "$text" ] || die "$text is missing: the cover letter's text"
+	python3 - "$cover" "$text" "$date" <<-'EOF'
+	import re, sys
+	cover, text = sys.argv[1], open(sys.argv[2]).read().split("\n", 1)
+	subject = text[0].removeprefix("Subject: ").strip()
+	body = text[1].strip("\n")
+	s = open(cover).read()
+	if "*** SUBJECT HERE ***" not in s or "*** BLURB HERE ***" not in s:
+	    sys.exit("kernel.sh: format-patch's cover letter has no placeholders")
+	s = s.replace("*** SUBJECT HERE ***", subject).replace("*** BLURB HERE ***", body)
+	# dated as the last patch, so that an export of the same series is the same file
+	s = re.sub(r"^Date: .*$", "Date: " + sys.argv[3], s, count=1, flags=re.M)
+	open(cover, "w").write(s)
+	EOF
 }
 
 cmd_build() {

@@ -97,6 +97,7 @@ def run_in_vm(command: list[str], flavour: str = "debug", timeout: float = 900,
               f"cr.top={TOP}"]
     if flavour == "kasan":
         append.append("acpi=off")  # its virtio interrupts are only routed this way
+    append += os.environ.get("CR_KERNEL_APPEND", "").split()  # a kernel built elsewhere may need more
     accel = ["-machine", "accel=kvm", "-cpu", "host"] if os.environ.get("CR_VM_KVM") == "1" \
         else ["-machine", "accel=tcg", "-cpu", "max"]
     qemu = ["qemu-system-x86_64", *accel, "-m", memory, "-smp", "2", "-nographic", "-no-reboot",

@@ -6,7 +6,8 @@ no BUG, WARNING, oops, lockdep, KASAN, KFENCE, kmemleak or hung-task report
 while it ran. Kernel reports outside any test (boot, shutdown, the final
 kmemleak scan) fail test_console_outside_tests.
 
-Flavours: CR_TEST_FLAVOURS (space-separated, default "debug").
+Flavours: CR_TEST_FLAVOURS (space-separated, default "debug"); "external" is the
+kernel CR_BZIMAGE names, built elsewhere (`make test BZIMAGE=PATH`).
 """
 
 import os
@@ -24,7 +25,7 @@ sys.path.insert(0, str(TOP / "ci"))
 import vm  # noqa: E402
 
 FLAVOURS = os.environ.get("CR_TEST_FLAVOURS", "debug").split()
-TIMEOUTS = {"plain": 900, "debug": 1500, "kasan": 2700}
+TIMEOUTS = {"plain": 900, "debug": 1500, "kasan": 2700, "external": 2700}
 RESULTS = Path(os.environ.get("CR_RESULTS", TOP / "build" / "results"))
 
 
