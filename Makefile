@@ -34,7 +34,7 @@ cr-tool: headers
 	cmake -S user/cr-tool -B build/cr-tool -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build/cr-tool -j$$(nproc)
 
-workloads:
+workloads: headers
 	$(MAKE) -s -C tests/workloads
 
 # The series' kselftests (tools/testing/selftests/checkpoint), built against its uapi header; the guest

@@ -165,15 +165,17 @@ check_config() {
 }
 
 cmd_headers() {
-	local out="$top/build/uapi"
 	[ -f "$tree/Makefile" ] || die "no linux-cr/ tree: run ci/kernel.sh prepare"
-	mkdir -p "$out"
-	# The C/R uapi header carries the syscall numbers too: it is all cr-tool needs.
-	mkdir -p "$out/linux"
-	# Copy only on change: a new mtime would rebuild all of cr-tool.
-	cmp -s "$tree/include/uapi/linux/checkpoint.h" "$out/linux/checkpoint.h" ||
-		cp "$tree/include/uapi/linux/checkpoint.h" "$out/linux/checkpoint.h"
-	echo "kernel.sh: uapi headers in build/uapi"
+	# The series' uapi headers as `make headers` exports them: <linux/checkpoint.h>, the
+	# architecture's <asm/checkpoint.h> and the syscall numbers in <asm/unistd_64.h>. Make
+	# rewrites only what changed, so cr-tool rebuilds only when the format does.
+	make -s -C "$tree" O="$top/build/headers" ARCH=x86 headers
+	# build/uapi is where cr-tool, the workloads and the benchmarks look (-I build/uapi).
+	if [ -d "$top/build/uapi" ] && [ ! -L "$top/build/uapi" ]; then
+		rm -rf "$top/build/uapi"
+	fi
+	ln -sfn headers/usr/include "$top/build/uapi"
+	echo "kernel.sh: uapi headers in build/uapi (build/headers/usr/include)"
 }
 
 # checkpatch over the series, run from inside the kernel tree: from another

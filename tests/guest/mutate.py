@@ -2,7 +2,8 @@
 """Structure-aware mutation of linux-cr images, for fuzzing restart(2).
 
 The record layouts come from the uapi header cr-tool compiles against
-(build/uapi/linux/checkpoint.h, else linux-cr/include/uapi/linux/checkpoint.h),
+(build/uapi/linux/checkpoint.h with the asm/checkpoint.h it includes, else the same
+in linux-cr/),
 parsed here, so a record kind added to the header is mutated field by
 field without a change to this file. A mutant is a valid image from the
 test suite with one to four of:
@@ -39,8 +40,10 @@ from pathlib import Path
 import xxhash     # Debian's python3-xxhash: the stream's XXH64
 
 TOP = Path(__file__).resolve().parents[2]
-HEADERS = [TOP / "build" / "uapi" / "linux" / "checkpoint.h",
-           TOP / "linux-cr" / "include" / "uapi" / "linux" / "checkpoint.h"]
+# (the generic header, the architecture's records it includes)
+HEADERS = [(TOP / "build" / "uapi" / "linux" / "checkpoint.h", TOP / "build" / "uapi" / "asm" / "checkpoint.h"),
+           (TOP / "linux-cr" / "include" / "uapi" / "linux" / "checkpoint.h",
+            TOP / "linux-cr" / "arch" / "x86" / "include" / "uapi" / "asm" / "checkpoint.h")]
 
 SCALARS = {"__u8": (1, False), "__s8": (1, True), "char": (1, True), "__u16": (2, False),
            "__s16": (2, True), "__u32": (4, False), "__s32": (4, True), "__u64": (8, False),
@@ -202,15 +205,24 @@ def parse_header(text):
 _LAYOUT = None
 
 
+def header_text(path, arch):
+    """The uapi header with the architecture's records where it includes them."""
+    text = path.read_text()
+    include = "#include <asm/checkpoint.h>"
+    if include not in text:
+        raise ValueError(f"{path} does not include {include}")
+    return text.replace(include, arch.read_text())
+
+
 def load_layout():
     global _LAYOUT
     if _LAYOUT is None:
-        for path in HEADERS:
-            if path.exists():
-                _LAYOUT = parse_header(path.read_text())
+        for path, arch in HEADERS:
+            if path.exists() and arch.exists():
+                _LAYOUT = parse_header(header_text(path, arch))
                 break
         else:
-            raise FileNotFoundError("no checkpoint.h: " + ", ".join(map(str, HEADERS)))
+            raise FileNotFoundError("no checkpoint.h: " + ", ".join(str(p) for p, _ in HEADERS))
     return _LAYOUT
 
 

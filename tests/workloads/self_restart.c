@@ -45,10 +45,6 @@
 
 #include "workload.h"
 
-#ifndef __NR_restart
-#define __NR_restart	464
-#endif
-
 static int tried;
 
 /* One line of stdin without its newline, at most @size - 1 bytes kept: 0, or -1 at EOF. */

@@ -24,8 +24,8 @@ size_t decode_header(const RecordView& rec, DecodeContext& ctx, nlohmann::json& 
     if (h.version != CR_IMAGE_VERSION)
         ctx.fail(rec, fmt::format("field version: {}, this cr-tool reads version {}", h.version,
                                   CR_IMAGE_VERSION));
-    if (h.arch != CR_ARCH_X86_64)
-        ctx.fail(rec, fmt::format("field arch: {} is not x86_64", h.arch));
+    if (h.arch != CR_ARCH_NATIVE)
+        ctx.fail(rec, fmt::format("field arch: {} is not this machine's ({})", h.arch, CR_ARCH_NATIVE));
     if (h.page_size < 4096 || (h.page_size & (h.page_size - 1)))
         ctx.fail(rec, fmt::format("field page_size: {}", h.page_size));
     if (h.flags & ~CHECKPOINT_FLAGS_ALL)
