@@ -190,11 +190,48 @@ cmd_checkpatch() {
 	return $fail
 }
 
+# Build every prefix of the series (or the last N patches): the directories each patch touches, and
+# kernel/cr/, on the debug config, in a worktree of its own (build/prefix-tree, objects in
+# build/kernel-prefix), so that no patch depends on a later one. ccache makes a second run cheap.
+cmd_check_prefixes() {
+	local n=${1:-} wt="$top/build/prefix-tree" out="$top/build/kernel-prefix" c dirs fail=0
+	[ -d "$tree/.git" ] || die "no linux-cr/ tree: run ci/kernel.sh prepare"
+	[ -f "$top/build/kernel-debug/.config" ] || die "build the debug kernel first (ci/kernel.sh build debug)"
+	local commits
+	if [ -n "$n" ]; then
+		commits=$(git -C "$tree" rev-list --reverse -n "$n" HEAD)
+	else
+		commits=$(git -C "$tree" rev-list --reverse "$base_tag"..HEAD)
+	fi
+	[ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" HEAD
+	mkdir -p "$out"
+	cp "$top/build/kernel-debug/.config" "$out/.config"
+	local cc=gcc
+	command -v ccache >/dev/null && cc="ccache gcc"
+	export CCACHE_BASEDIR="$top" CCACHE_NOHASHDIR=true KBUILD_BUILD_TIMESTAMP="2026-01-01"
+	for c in $commits; do
+		git -C "$wt" checkout -q --detach "$c"
+		dirs=$(git -C "$wt" diff-tree --no-commit-id --name-only -r "$c" -- '*.c' |
+			xargs -r -n1 dirname | sort -u | { grep -v '^tools' || true; } | sed 's|$|/|' | tr '\n' ' ')
+		make -s -C "$wt" O="$out" CC="$cc" olddefconfig >/dev/null
+		if make -s -C "$wt" O="$out" CC="$cc" -j"$(nproc)" kernel/cr/ $dirs >"$out/build.log" 2>&1 &&
+		   ! grep -q 'warning:' "$out/build.log"; then
+			echo "kernel.sh: builds: $(git -C "$wt" log -1 --format='%h %s' "$c")"
+		else
+			echo "kernel.sh: DOES NOT BUILD: $(git -C "$wt" log -1 --format='%h %s' "$c")" >&2
+			tail -20 "$out/build.log" >&2
+			fail=1
+		fi
+	done
+	return $fail
+}
+
 case "${1:-}" in
 prepare) cmd_prepare ;;
 checkpatch) cmd_checkpatch ;;
+check-prefixes) shift; cmd_check_prefixes "$@" ;;
 export) cmd_export ;;
 build) shift; cmd_build "$@" ;;
 headers) cmd_headers ;;
-*) die "usage: ci/kernel.sh prepare | export | build [plain|debug|kasan] | headers | checkpatch" ;;
+*) die "usage: ci/kernel.sh prepare | export | build [plain|debug|kasan] | headers | checkpatch | check-prefixes [N]" ;;
 esac

@@ -114,6 +114,11 @@ class Workload:
         code = wait_pid(pid, timeout, f"{self.name} to verify itself")
         return code, self.log()
 
+    def assert_verifies(self, pid, timeout=120):
+        """Ask the (restored) process @pid to verify itself: it must exit 0 saying PASS."""
+        code, log = self.verdict(pid, timeout)
+        assert code == 0 and "PASS" in log, f"{self.name} (pid {pid}) exited {code}:\n{log}"
+
 
 def checkpoint(pid, image, kill=True, timeout=300):
     args = ["checkpoint", "--pid", pid, "--output", image]
@@ -163,6 +168,12 @@ def tree_of(image):
     tree = [r for r in inspect_json(image)["records"] if r["type"] == "TREE"]
     assert len(tree) == 1, tree
     return tree[0]["tasks"]
+
+
+def restart_verifies(wl, image):
+    """Once @wl is ready: checkpoint it with --kill, restart it, and have it verify itself."""
+    wl.wait_ready()
+    wl.assert_verifies(checkpoint_restart(wl, image))
 
 
 def checkpoint_restart(wl, image, timeout=300):

@@ -7,8 +7,7 @@ def test_files_offsets_flags_and_cwd(image):
     wl = Workload("files")
     wl.wait_ready()
     pid = checkpoint_restart(wl, image)
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)
 
 
 def test_pipe_with_60k_of_data(image):
@@ -17,5 +16,4 @@ def test_pipe_with_60k_of_data(image):
     pid = checkpoint_restart(wl, image)
     pipes = [r for r in inspect_json(image)["records"] if r["type"] == "PIPE"]
     assert [p["data_len"] for p in pipes] == [60 * 1024], pipes
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)

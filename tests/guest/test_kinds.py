@@ -50,17 +50,12 @@ def fd_target(pid, fd):
     return os.readlink(f"/proc/{pid}/fd/{fd}")
 
 
-def assert_passes(wl, pid):
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
-
-
 def holds_across_restart(wl, image, check):
     """check(pid, when) before checkpoint and after restart, then the workload's own verdict."""
     check(wl.pid, "before checkpoint")
     pid = checkpoint_restart(wl, image)
     check(pid, "after restart")
-    assert_passes(wl, pid)
+    wl.assert_verifies(pid)
     return pid
 
 
@@ -124,7 +119,7 @@ def test_itimers_keep_firing(image):
     wl = Workload("itimers")
     wl.wait_ready()
     pid = checkpoint_restart(wl, image)
-    assert_passes(wl, pid)
+    wl.assert_verifies(pid)
 
 
 def posix_timers(pid):
@@ -148,7 +143,7 @@ def test_posix_timers_keep_firing(image):
     pid = checkpoint_restart(wl, image)
     after = posix_timers(pid)
     assert after == before, f"/proc/PID/timers before checkpoint:\n{before}\nafter restart:\n{after}"
-    assert_passes(wl, pid)
+    wl.assert_verifies(pid)
 
 
 def test_rt_signals_keep_order_and_values(image):
@@ -163,7 +158,7 @@ def test_rt_signals_keep_order_and_values(image):
     assert int(status(pid, "ShdPnd"), 16) == pending, \
         f"after restart: ShdPnd {status(pid, 'ShdPnd')}"
     assert int(status(pid, "SigBlk"), 16) & sigbit(signal.SIGRTMIN), status(pid, "SigBlk")
-    assert_passes(wl, pid)
+    wl.assert_verifies(pid)
 
 
 def test_unlinked_files_keep_contents_holes_and_sharing(image):
@@ -189,7 +184,7 @@ def test_unlinked_files_keep_contents_holes_and_sharing(image):
     report(f"unlinked files (6 MiB of data, 2 GiB apparent): image {size >> 10} KiB")
     assert size < 16 << 20, f"the image is {size} bytes: the sparse file's holes were saved?"
     check(pid, "after restart")
-    assert_passes(wl, pid)
+    wl.assert_verifies(pid)
 
 
 def test_fifos_keep_their_data(image):
@@ -281,7 +276,7 @@ def test_inotify_is_refused_naming_the_fd(image):
     assert wl.proc.poll() is None, f"the refused checkpoint --kill killed the workload: {wl.log()}"
     state = open(f"/proc/{wl.pid}/stat").read().rsplit(")", 1)[1].split()[0]
     assert state in "SRD", f"the workload is left in state {state}"
-    assert_passes(wl, wl.pid)
+    wl.assert_verifies(wl.pid)
 
 
 def epoll_targets(pid, fd):
@@ -307,7 +302,7 @@ def test_epoll_sets_keep_targets_and_readiness(image):
     assert after == before, f"epoll targets (tfd, events, data) before checkpoint {before}, after {after}"
     for fd in closed:
         assert not os.path.exists(f"/proc/{pid}/fd/{fd}"), f"the closed dup fd {fd} is open after restart"
-    assert_passes(wl, pid)
+    wl.assert_verifies(pid)
 
 
 def test_memfd_keeps_contents_and_seals(image):
@@ -326,7 +321,7 @@ def test_memfd_keeps_contents_and_seals(image):
     pid = checkpoint_restart(wl, image)
     report(f"memfd (3 MiB, mapped): image {image.stat().st_size >> 10} KiB")
     check(pid, "after restart")
-    assert_passes(wl, pid)
+    wl.assert_verifies(pid)
 
 
 @pytest.mark.parametrize("kind,what", [("cputimer", "CPU-time clock"), ("socket", "a socket"),
@@ -341,5 +336,4 @@ def test_unsupported_kinds_are_refused_clearly(image, kind, what):
     assert res.returncode != 0, f"checkpoint of a process with {what} succeeded"
     assert "Operation not supported" in res.stderr and what in res.stderr, res.stderr
     assert not image.exists(), "a failed checkpoint left an image"
-    code, log = wl.verdict(wl.pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(wl.pid)

@@ -12,8 +12,7 @@ def test_64mib_pattern_and_sparse_1gib(image):
     pages = info["pages"]
     assert 16384 + 8 <= pages < 16384 + 8 + 512, f"{pages} pages saved"
     assert image.stat().st_size < (64 << 20) + (4 << 20), f"image is {image.stat().st_size} bytes"
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)
 
 
 def test_vma_kinds_and_protections(image):
@@ -22,5 +21,4 @@ def test_vma_kinds_and_protections(image):
     pid = checkpoint_restart(wl, image)
     kinds = {r["kind"] for r in inspect_json(image)["records"] if r["type"] == "VMA"}
     assert {"anon", "anon-shared", "file-private", "file-shared", "vdso", "vvar"} <= kinds, kinds
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)

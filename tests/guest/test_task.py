@@ -3,31 +3,22 @@ and FPU, interrupted syscalls, signals."""
 
 import time
 
-from crlib import Workload, checkpoint_restart
-
-
-def restored_verdict(wl, image):
-    wl.wait_ready()
-    pid = checkpoint_restart(wl, image)
-    return wl.verdict(pid)
+from crlib import Workload, checkpoint_restart, restart_verifies
 
 
 def test_counter_keeps_counting(image):
     wl = Workload("counter")
     wl.wait_line("count 4194304")
-    code, log = restored_verdict(wl, image)
-    assert code == 0 and "PASS" in log, log
+    restart_verifies(wl, image)
 
 
 def test_fpu_and_registers_mid_computation(image):
     wl = Workload("fpu")
-    code, log = restored_verdict(wl, image)
-    assert code == 0 and "PASS" in log, log
+    restart_verifies(wl, image)
 
 
 def test_signals_handlers_mask_and_queue(image):
-    code, log = restored_verdict(Workload("signals"), image)
-    assert code == 0 and "PASS" in log, log
+    restart_verifies(Workload("signals"), image)
 
 
 def test_nanosleep_resumes(image):
@@ -40,8 +31,7 @@ def test_nanosleep_resumes(image):
 
 
 def test_blocked_read_resumes(image):
-    code, log = restored_verdict(Workload("blocked_read"), image)
-    assert code == 0 and "PASS" in log, log
+    restart_verifies(Workload("blocked_read"), image)
 
 
 def test_pause_stays_paused(image):
@@ -51,11 +41,9 @@ def test_pause_stays_paused(image):
     pid = checkpoint_restart(wl, image)
     time.sleep(0.5)
     assert "FAIL" not in wl.log(), wl.log()
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)
 
 
 def test_wait4_for_a_live_child_resumes(image):
     """A parent blocked in waitpid() for its child still waits after restart and reaps it."""
-    code, log = restored_verdict(Workload("wait4"), image)
-    assert code == 0 and "PASS" in log, log
+    restart_verifies(Workload("wait4"), image)

@@ -75,8 +75,7 @@ def test_8_threads_keep_tls_masks_and_stacks(image):
         for kind, what in [(KCMP_VM, "mm"), (KCMP_FILES, "fd table"), (KCMP_FS, "fs_struct"),
                            (KCMP_SIGHAND, "signal handlers")]:
             assert kcmp_same(pid, tid, kind), f"thread {tid} no longer shares the {what} of {pid}"
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)
 
 
 def test_10_threads_blocked_on_a_mutex_wake_in_order(image):
@@ -92,8 +91,7 @@ def test_10_threads_blocked_on_a_mutex_wake_in_order(image):
     wait_for(lambda: all(task_state(pid, tid) == "S" for tid in tids), 60,
              "every restored waiter to be asleep on its futex again")
     assert "FAIL" not in wl.log(), wl.log()
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)
 
 
 def test_shared_file_offset_stays_shared(image):
@@ -120,8 +118,7 @@ def test_shared_file_offset_stays_shared(image):
     pid = checkpoint_restart(wl, image)
     assert [t["pid"] for t in tree_of(image)] == [pid, child], tree_of(image)
     check(pid, "after restart")
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)
 
 
 def test_fd_table_and_fs_shared_by_clone_stay_shared(image):
@@ -143,5 +140,4 @@ def test_fd_table_and_fs_shared_by_clone_stay_shared(image):
     pid = checkpoint_restart(wl, image)
     assert sorted(t["pid"] for t in tree_of(image)) == sorted([pid, a, b]), tree_of(image)
     check(pid, "after restart")
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)

@@ -3,7 +3,6 @@ with its pid, parent, session and process group, and the objects the
 processes share (pipes between them, one open file) stay shared."""
 
 import os
-import signal
 
 from crlib import (Workload, WORK, checkpoint, cr, inspect_json, reap_orphan, reap_strays, report,
                    restart_detached, tree_of, wait_for, checkpoint_restart)
@@ -32,8 +31,7 @@ def test_tree_of_8_keeps_passing_tokens(image):
         assert proc_ids(t["pid"]) == (t["ppid"], t["pgid"], t["sid"]), f"pid {t['pid']}: {proc_ids(t['pid'])}"
     before = last_round(wl)
     wait_for(lambda: last_round(wl) >= before + 128, 60, "the token to go on around the restored ring")
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)
 
 
 def test_tree_whose_task_fails_to_restore_leaves_nothing(image):
@@ -65,8 +63,7 @@ def test_zombies_keep_their_exit_statuses(image):
     for t in tasks[1:]:
         state = open(f"/proc/{t['pid']}/stat").read().rsplit(")", 1)[1].split()[0]
         assert state == "Z", f"pid {t['pid']} is in state {state}, not a zombie"
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)
 
 
 def test_tree_of_100_processes(image):
@@ -88,8 +85,7 @@ def test_tree_of_100_processes(image):
     restored = time.monotonic()
     report(f"100 processes: checkpoint {dumped - start:.2f} s, restart {restored - reaped:.2f} s, "
           f"image {image.stat().st_size >> 10} KiB")
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)
 
 
 def test_shared_anon_memory_stays_shared_and_private_stays_private(image):
@@ -100,8 +96,7 @@ def test_shared_anon_memory_stays_shared_and_private_stays_private(image):
     mappings = [r for r in inspect_json(image)["records"] if r["type"] == "VMA" and r["kind"] == "anon-shared"]
     assert len(mappings) == 2 and mappings[0]["file_ref"] == mappings[1]["file_ref"], mappings
     assert mappings[1]["nr_pages"] == 0, f"the child's mapping carries pages again: {mappings}"
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)
 
 
 def test_shared_anon_memory_mapped_outside_the_tree_is_ebusy(image):
@@ -113,8 +108,7 @@ def test_shared_anon_memory_mapped_outside_the_tree_is_ebusy(image):
     assert res.returncode != 0, "checkpoint of memory shared with an outside process succeeded"
     assert "also mapped outside the checkpointed tree" in res.stderr, res.stderr
     assert not image.exists(), "a failed checkpoint left an image"
-    code, log = wl.verdict(wl.pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(wl.pid)
 
 
 def test_mm_shared_with_a_task_outside_the_tree_is_ebusy(image):
@@ -125,10 +119,9 @@ def test_mm_shared_with_a_task_outside_the_tree_is_ebusy(image):
     res = cr("checkpoint", "--pid", child, "--output", image)
     assert res.returncode != 0, "checkpoint of an mm shared with an outside task succeeded"
     assert "Device or resource busy" in res.stderr, res.stderr
-    assert f"outside the checkpointed tree" in res.stderr and str(wl.pid) in res.stderr, res.stderr
+    assert "outside the checkpointed tree" in res.stderr and str(wl.pid) in res.stderr, res.stderr
     assert not image.exists()
-    code, log = wl.verdict(wl.pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(wl.pid)
 
 
 def test_stopped_children_stay_stopped(image):
@@ -141,8 +134,7 @@ def test_stopped_children_stay_stopped(image):
     for t in tasks[1:]:
         state = open(f"/proc/{t['pid']}/stat").read().rsplit(")", 1)[1].split()[0]
         assert state == "T", f"pid {t['pid']} is in state {state}, not stopped"
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)
 
 
 def test_sessions_and_groups_of_gone_leaders_keep_their_ids(image):
@@ -156,5 +148,4 @@ def test_sessions_and_groups_of_gone_leaders_keep_their_ids(image):
     assert len(gone) == 2 and not gone & {t["pid"] for t in tasks}, f"expected two gone leaders: {tasks}"
     for t in tasks[1:]:
         assert proc_ids(t["pid"]) == (t["ppid"], t["pgid"], t["sid"]), f"pid {t['pid']}: {proc_ids(t['pid'])}"
-    code, log = wl.verdict(pid)
-    assert code == 0 and "PASS" in log, log
+    wl.assert_verifies(pid)

@@ -53,8 +53,10 @@ void DecodeContext::use(const RecordView& rec, const char* field, uint32_t id, O
 
 const RecordKind* find_record_kind(uint32_t type)
 {
-    for (auto table : {header_record_kinds(), task_record_kinds(), cpu_record_kinds(),
-                       signal_record_kinds(), mm_record_kinds(), file_record_kinds()})
+    for (auto table : {header_record_kinds(), task_record_kinds(), timers_record_kinds(), cpu_record_kinds(),
+                       signal_record_kinds(), mm_record_kinds(), file_record_kinds(), pipe_record_kinds(),
+                       unlinked_record_kinds(), eventfd_record_kinds(), signalfd_record_kinds(),
+                       timerfd_record_kinds(), epoll_record_kinds(), memfd_record_kinds()})
         for (const auto& kind : table)
             if (kind.type == type)
                 return &kind;

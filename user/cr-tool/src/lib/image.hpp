@@ -96,13 +96,26 @@ struct RecordKind {
     DecodeFn decode;
 };
 
-// One table per object kind, in obj/<kind>.cpp.
+// One table per object kind, in obj/<kind>.cpp: the file named as the
+// kernel's (kernel/cr/<kind>.c) that writes and reads the same records.
 std::span<const RecordKind> header_record_kinds();
 std::span<const RecordKind> task_record_kinds();
+std::span<const RecordKind> timers_record_kinds();
 std::span<const RecordKind> cpu_record_kinds();
 std::span<const RecordKind> signal_record_kinds();
 std::span<const RecordKind> mm_record_kinds();
 std::span<const RecordKind> file_record_kinds();
+std::span<const RecordKind> pipe_record_kinds();
+std::span<const RecordKind> unlinked_record_kinds();
+std::span<const RecordKind> eventfd_record_kinds();
+std::span<const RecordKind> signalfd_record_kinds();
+std::span<const RecordKind> timerfd_record_kinds();
+std::span<const RecordKind> epoll_record_kinds();
+std::span<const RecordKind> memfd_record_kinds();
+
+// The check every file-state record (EVENTFD, EPOLL, MEMFD, ...) makes: it
+// follows the FILE @objref of the kind that owns it (obj/files.cpp).
+void expect_file_state(const RecordView& rec, DecodeContext& ctx, uint32_t objref);
 
 const RecordKind* find_record_kind(uint32_t type);
 const char* record_name(uint32_t type);

@@ -1,0 +1,22 @@
+# Writes OUT, a C++ header listing the values of enum cr_rec_type in HEADER
+# (<linux/checkpoint.h>), so that record.cpp can check at build time that
+# its model covers exactly the header's record types.
+file(READ "${HEADER}" text)
+string(REGEX MATCH "enum cr_rec_type {[^}]*}" enum_body "${text}")
+if(NOT enum_body)
+  message(FATAL_ERROR "${HEADER}: no enum cr_rec_type")
+endif()
+string(REGEX MATCHALL "CR_REC_[A-Z_]+[ \t]*=[ \t]*[0-9]+" entries "${enum_body}")
+set(values "")
+foreach(entry ${entries})
+  string(REGEX REPLACE ".*=[ \t]*" "" value "${entry}")
+  list(APPEND values "${value}")
+endforeach()
+list(JOIN values ", " joined)
+set(content "// Generated from ${HEADER} by cmake/uapi_record_types.cmake: do not edit.\n#pragma once\n#include <cstdint>\nnamespace cr::model {\ninline constexpr uint32_t uapi_record_types[] = {${joined}};\n}\n")
+if(EXISTS "${OUT}")
+  file(READ "${OUT}" old)
+endif()
+if(NOT old STREQUAL content)
+  file(WRITE "${OUT}" "${content}")
+endif()
