@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "error.hpp"
 #include "fd.hpp"
 
 #include <nlohmann/json.hpp>
@@ -42,10 +43,10 @@ struct RecordView {
 };
 
 // Where and why an image is not valid.
-class ImageError : public std::runtime_error {
+class ImageError : public Failure {
 public:
     ImageError(uint64_t offset, const std::string& what)
-        : std::runtime_error(what), offset_(offset) {}
+        : Failure(what), offset_(offset) {}
     uint64_t offset() const { return offset_; }
 
 private:

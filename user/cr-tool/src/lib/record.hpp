@@ -21,6 +21,8 @@
 #include <variant>
 #include <vector>
 
+#include "error.hpp"
+
 namespace cr::model {
 
 // A record's fixed struct, held as bytes: a uapi struct that ends in a
@@ -127,9 +129,9 @@ using Record = std::variant<std::monostate CR_MODEL_RECORDS(CR_MODEL_TYPE)>;
 #undef CR_MODEL_TYPE
 
 // Why bytes are not one canonical record.
-class FrameError : public std::runtime_error {
+class FrameError : public Failure {
 public:
-    using std::runtime_error::runtime_error;
+    using Failure::Failure;
 };
 
 // The record at the start of @bytes (exactly one record: its cr_hdr.len bytes).
