@@ -104,6 +104,12 @@ class Workload:
     def wait_ready(self, timeout=60):
         self.wait_line("READY", timeout)
 
+    def logged(self, pattern):
+        """The groups of the first line of the log matching @pattern."""
+        m = re.search(pattern, self.log(), re.M)
+        assert m, f"{self.name} did not print {pattern!r}; its log:\n{self.log()}"
+        return m.groups()
+
     def reap_original(self, timeout=30):
         """The original process, after checkpoint --kill."""
         return self.proc.wait(timeout=timeout)
@@ -118,6 +124,11 @@ class Workload:
         """Ask the (restored) process @pid to verify itself: it must exit 0 saying PASS."""
         code, log = self.verdict(pid, timeout)
         assert code == 0 and "PASS" in log, f"{self.name} (pid {pid}) exited {code}:\n{log}"
+
+    def assert_exits_passing(self, pid, timeout, what):
+        """The (restored) process @pid ends by itself, exiting 0 saying PASS."""
+        code = wait_pid(pid, timeout, what)
+        assert code == 0 and "PASS" in self.log(), f"{self.name} (pid {pid}) exited {code}:\n{self.log()}"
 
 
 def checkpoint(pid, image, kill=True, timeout=300):
@@ -186,6 +197,80 @@ def checkpoint_restart(wl, image, timeout=300):
     pid = restart_detached(image, timeout=timeout)
     assert pid == wl.pid, f"restored with pid {pid}, expected the original {wl.pid}"
     return pid
+
+
+def holds_across_restart(wl, image, check):
+    """check(pid, when) before checkpoint and after restart, then the workload's own verdict."""
+    check(wl.pid, "before checkpoint")
+    pid = checkpoint_restart(wl, image)
+    check(pid, "after restart")
+    wl.assert_verifies(pid)
+    return pid
+
+
+def assert_checkpoint_refused(wl, image, *named):
+    """checkpoint --kill of @wl fails with EOPNOTSUPP, its error naming each of @named, leaves
+    no image, and the workload runs on untouched: alive, not held in a stop, and it verifies
+    itself. Returns cr-tool's answer."""
+    res = cr("checkpoint", "--pid", wl.pid, "--output", image, "--kill")
+    assert res.returncode != 0, f"checkpoint of {wl.name} succeeded; it holds {', '.join(named)}"
+    assert "Operation not supported" in res.stderr, res.stderr
+    for what in named:
+        assert what in res.stderr, f"the error does not name {what!r}: {res.stderr}"
+    assert not image.exists(), "a failed checkpoint left an image"
+    assert wl.proc.poll() is None, f"the refused checkpoint --kill killed the workload: {wl.log()}"
+    state = open(f"/proc/{wl.pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    assert state in "SRD", f"the refused checkpoint left the workload in state {state}"
+    wl.assert_verifies(wl.pid)
+    return res
+
+
+def tasks_left(tasks, timeout=30):
+    """After a failed restart: the tasks of @tasks still there after @timeout s (there must be
+    none; orphans are reaped as they exit). Any found are killed, so later tests do not see them."""
+    def left():
+        reap_strays()
+        return [t["pid"] for t in tasks if os.path.exists(f"/proc/{t['pid']}")]
+    try:
+        wait_for(lambda: not left(), timeout, "the tasks of a failed restart to go")
+        return []
+    except AssertionError:
+        stray = left()
+        for pid in stray:
+            os.kill(pid, signal.SIGKILL)
+        try:
+            wait_for(lambda: not left(), 10, "the killed tasks of a failed restart to go")
+        except AssertionError:
+            pass
+        return stray
+
+
+# ---- What a process holds, seen from outside in /proc ----
+
+def fdinfo(pid, fd):
+    """/proc/PID/fdinfo/FD as {key: value} (the first of repeated keys)."""
+    info = {}
+    for line in open(f"/proc/{pid}/fdinfo/{fd}"):
+        key, _, value = line.partition(":")
+        info.setdefault(key.strip(), value.strip())
+    return info
+
+
+def fd_target(pid, fd):
+    return os.readlink(f"/proc/{pid}/fd/{fd}")
+
+
+def status_field(pid, field):
+    """One field of /proc/PID/status, as written there."""
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(field + ":"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def sigbit(sig):
+    """The bit of @sig in a /proc signal mask."""
+    return 1 << (int(sig) - 1)
 
 
 def report(line):

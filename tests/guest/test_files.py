@@ -1,6 +1,12 @@
-"""Open files, pipes, the working directory."""
+"""Open files and the working directory (kernel/cr/files.c): offsets, flags,
+the same file again at restart or a refusal naming it."""
 
-from crlib import Workload, checkpoint_restart, inspect_json
+import os
+from pathlib import Path
+
+import pytest
+
+from crlib import Workload, checkpoint, checkpoint_restart, cr, reap_orphan, tasks_left, tree_of
 
 
 def test_files_offsets_flags_and_cwd(image):
@@ -10,10 +16,32 @@ def test_files_offsets_flags_and_cwd(image):
     wl.assert_verifies(pid)
 
 
-def test_pipe_with_60k_of_data(image):
-    wl = Workload("pipe")
+@pytest.mark.parametrize("change", ["renamed", "appended"])
+def test_file_replaced_after_checkpoint_is_refused(image, change):
+    """A file the tree has open (read-only) is replaced by a rename, or appended to, after the
+    checkpoint: restart refuses, naming it, and leaves no task behind."""
+    wl = Workload("replaced")
     wl.wait_ready()
-    pid = checkpoint_restart(wl, image)
-    pipes = [r for r in inspect_json(image)["records"] if r["type"] == "PIPE"]
-    assert [p["data_len"] for p in pipes] == [60 * 1024], pipes
-    wl.assert_verifies(pid)
+    victim = Path(wl.logged(r"^victim (\S+)$")[0])
+    checkpoint(wl.pid, image, kill=True)
+    wl.reap_original()
+    tasks = tree_of(image)
+    assert [t["pid"] for t in tasks] == [wl.pid, int(wl.logged(r"^child (\d+)$")[0])], tasks
+    for t in tasks[1:]:
+        reap_orphan(t["pid"])
+    if change == "renamed":
+        # The same contents in another inode: only the file's identity differs.
+        new = victim.with_name(victim.name + ".new")
+        new.write_bytes(victim.read_bytes())
+        os.rename(new, victim)
+    else:
+        with open(victim, "a") as f:
+            f.write("appended after the checkpoint\n")
+    try:
+        res = cr("restart", image)
+    finally:
+        left = tasks_left(tasks)
+        victim.unlink()
+    assert res.returncode != 0, f"restart with the victim {change} succeeded: {res.stdout}"
+    assert str(victim) in res.stderr, f"the error does not name {victim}: {res.stderr}"
+    assert not left, f"tasks left behind after a failed restart: {left}"
