@@ -21,7 +21,6 @@ raw.json beside the config is rewritten after every run, so a run cut
 short still leaves what it measured.
 """
 
-import ctypes
 import json
 import mmap
 import os
@@ -36,12 +35,14 @@ import traceback
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
+# The process helpers are the guest tests' own.
+sys.path.insert(0, str(TOP / "tests" / "guest"))
+from crlib import become_subreaper, reap_strays, session_members, wait_for  # noqa: E402
 BIN = TOP / "build" / "bench"
 CR_TOOL = TOP / "build" / "cr-tool" / "cr-tool"
 CRIU = "/usr/sbin/criu"
 PERF = "/usr/bin/perf"
 WORK = Path("/tmp/bench")
-PR_SET_CHILD_SUBREAPER = 36
 STAMP = struct.Struct("<7Q")    # bench/stamp.h: now_ns, max_gap_ns, reset_req, reset_ack, loops, ready, pid
 TOOLS = ("linux-cr", "criu")
 
@@ -94,42 +95,18 @@ def criu_stats(imgdir, which):
         return {"error": str(e)}
 
 
-def reap_all(deadline_s=30):
-    """Reap every child and orphan we inherited (we are a subreaper) until none is left."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            time.sleep(0.01)
-
-
-def session_pids(sid):
-    pids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{d}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if int(fields[3]) == sid and fields[0] != "Z":
-            pids.append(int(d))
-    return pids
-
-
 def kill_tree(sid):
+    """SIGKILL the session @sid (a workload's whole tree) and reap it, until none of its pids is
+    taken (a restart needs them free)."""
     try:
         os.killpg(sid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    reap_all()
-    left = session_pids(sid)
-    if left:
-        raise RunFailed(f"processes of session {sid} survived SIGKILL: {left}")
+    try:
+        wait_for(lambda: reap_strays() or not session_members(sid, zombies=True), 30,
+                 lambda: f"session {sid} to be reaped after SIGKILL: {session_members(sid, zombies=True)} left")
+    except AssertionError as e:
+        raise RunFailed(str(e)) from None
 
 
 class Stamp:
@@ -185,9 +162,7 @@ class Bench:
     # --- setup ---------------------------------------------------------------
 
     def setup(self):
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+        become_subreaper()
         WORK.mkdir(parents=True, exist_ok=True)
         # A tmpfs of its own, as big as memory allows: the images live here.
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=100%", "bench", str(WORK)], check=True)
@@ -288,7 +263,7 @@ class Bench:
         try:
             proc, stamp = self.start_workload(rundir, args, self.cfg["ready_timeout"])
             pid = proc.pid
-            rec["tasks"] = len(session_pids(pid))
+            rec["tasks"] = len(session_members(pid))
             time.sleep(self.cfg["settle"])
             stamp.reset()
             img, rec["checkpoint_s"], rec["checkpoint_peak_rss"], rec["image_bytes"] = \
@@ -306,8 +281,8 @@ class Bench:
             if tool == "criu":
                 rec["criu_restore_stats"] = criu_stats(img, "restore")
             stamp.wait_beyond(time.monotonic_ns(), 60, "after the restart")
-            if len(session_pids(pid)) != rec["tasks"]:
-                raise RunFailed(f"restored {len(session_pids(pid))} processes, expected {rec['tasks']}")
+            if len(session_members(pid)) != rec["tasks"]:
+                raise RunFailed(f"restored {len(session_members(pid))} processes, expected {rec['tasks']}")
             os.kill(pid, signal.SIGUSR1)
             deadline = time.monotonic() + self.cfg["verify_timeout"]
             while True:
@@ -335,7 +310,7 @@ class Bench:
                 except RunFailed as e:
                     rec.setdefault("error", str(e))
                     rec["ok"] = False
-            reap_all(5)
+            reap_strays()
             shutil.rmtree(rundir, ignore_errors=True)
         status = "ok" if rec["ok"] else "FAILED: " + rec.get("error", "").splitlines()[0]
         figures = " ".join(f"{k[:-2]}={rec[k]:.3f}s" for k in ("checkpoint_s", "freeze_s", "restart_s") if k in rec)

@@ -357,20 +357,33 @@ def proc_status(pid, keys=("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff",
     return out
 
 
+def proc_stat(pid):
+    """The fields of /proc/@pid/stat: (command name, [state, ppid, pgrp, session, ...]), or None
+    when @pid is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    comm_end = stat.rfind(")")
+    return stat[stat.find("(") + 1:comm_end], stat[comm_end + 2:].split()
+
+
 def processes():
     """{pid: (ppid, state, comm)} of every process now."""
     out = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        comm_end = stat.rfind(")")
-        fields = stat[comm_end + 2:].split()
-        out[int(entry)] = (int(fields[1]), fields[0], stat[stat.find("(") + 1:comm_end])
+        if entry.isdigit() and (st := proc_stat(entry)):
+            comm, fields = st
+            out[int(entry)] = (int(fields[1]), fields[0], comm)
     return out
+
+
+def session_members(sid, zombies=False):
+    """The pids of the processes of session @sid: the live ones, or with @zombies those that
+    still hold their pid too."""
+    return [int(entry) for entry in os.listdir("/proc")
+            if entry.isdigit() and (st := proc_stat(entry)) and int(st[1][3]) == sid
+            and (zombies or st[1][0] != "Z")]
 
 
 def descendants(root=None, procs=None):
